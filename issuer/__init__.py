@@ -1,0 +1,39 @@
+"""microcred's web service: the Flask app factory. Blueprints, one per audience, live in views/."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from badge_classes import load_catalog
+
+from .config import load_settings, secret_key
+from .db import Database
+from .runtime import Runtime
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides MICROCRED_* settings (keys like 'instance', 'database_url')."""
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=secret_key(settings, create=False),
+        SESSION_COOKIE_SECURE=(settings.base_url or "").startswith("https://"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update({k: v for k, v in config.items() if k.isupper()})
+    runtime = Runtime(settings=settings, database=Database(settings.database_url), catalog=load_catalog())
+    app.extensions["microcred"] = runtime
+
+    from . import cli
+    from .views import errors, public
+
+    app.register_blueprint(public.bp)
+    errors.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,87 @@
+"""Settings of an installation, from MICROCRED_* environment variables (or a dict in tests).
+
+All state lives under one instance directory: database (SQLite default), keys, uploads, secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    base_url: str | None  # when set, the issuer is did:web of it
+    issuer_name: str = "Department of Education: Teacher Micro-credentials"
+    issuer_email: str = "microcredentials@education.example.gov"
+    issuer_url: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach this service (links in credentials); the base URL or the demo address."""
+        return (self.base_url or DEFAULT_PUBLIC_URL).rstrip("/")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.instance_dir / "keys"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.instance_dir / "uploads"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.instance_dir / "secrets"
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; `overrides` (keys without the MICROCRED_ prefix, lower case) win."""
+    env = dict(os.environ if environ is None else environ)
+    over = {k.lower(): v for k, v in (overrides or {}).items()}
+
+    def pick(name: str, default: Any = None) -> Any:
+        if name in over:
+            return over[name]
+        return env.get("MICROCRED_" + name.upper()) or default
+
+    instance = Path(pick("instance", "instance")).resolve()
+    database_url = pick("database_url") or f"sqlite:///{instance / 'microcred.sqlite3'}"
+    passphrase = over.get("key_passphrase")
+    if passphrase:
+        env["MICROCRED_KEY_PASSPHRASE"] = passphrase
+    return Settings(
+        instance_dir=instance,
+        database_url=database_url,
+        base_url=(pick("base_url") or None),
+        issuer_name=pick("issuer_name", Settings.issuer_name),
+        issuer_email=pick("issuer_email", Settings.issuer_email),
+        issuer_url=pick("issuer_url"),
+        environ=env,
+    )
+
+
+def secret_key(settings: Settings, *, create: bool) -> str | None:
+    """Flask's session key: MICROCRED_SECRET_KEY, else one generated once into the instance by
+    `microcred init` (never a built-in default). None before the instance exists."""
+    configured = settings.environ.get("MICROCRED_SECRET_KEY")
+    if configured:
+        return configured
+    path = settings.secrets_dir / "flask-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        return None
+    settings.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value

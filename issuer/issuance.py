@@ -1,0 +1,139 @@
+"""Building, signing and storing OpenBadgeCredentials: one transaction per award.
+
+build_credential makes a plain dict; the schema check runs before signing; the signed
+credential is verified once and stored exactly as signed (the JSON text, never rebuilt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from badge_classes import BadgeClass, to_achievement
+from verifier import add_proof, verify_credential
+from verifier.document_loader import OB_V3, VC_V2
+from verifier.schema import ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, schema_problems
+
+from .audit import record_event
+from .errors import CredentialInvalidError, InvalidRecipientError
+from .identity import IssuerIdentity
+from .models import Credential
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def hashed_identifier(email: str, salt: str) -> dict[str, Any]:
+    """OB 3.0 IdentityObject: 'sha256$' + hex SHA-256 of the normalised email followed by the salt."""
+    digest = hashlib.sha256((normalise_email(email) + salt).encode("utf-8")).hexdigest()
+    return {"type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
+            "identityHash": f"sha256${digest}", "salt": salt}
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed and lower-cased, so the licensure office can match what the teacher types."""
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise InvalidRecipientError(f"{email!r} is not a valid email address.")
+    return email
+
+
+def build_credential(
+    badge: BadgeClass,
+    *,
+    identity: IssuerIdentity,
+    recipient_email: str,
+    recipient_name: str,
+    issued_at: datetime,
+    credential_id: str,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award."""
+    name = (recipient_name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidRecipientError("The recipient's name is required (at most 200 characters).")
+    profile = identity.profile()
+    credential: dict[str, Any] = {
+        "@context": [VC_V2, OB_V3],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{badge.title}: {name}",
+        "description": badge.description,
+        "issuer": profile,
+        "validFrom": _iso(issued_at),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "name": name,
+            "identifier": [hashed_identifier(recipient_email, secrets.token_hex(16))],
+            "achievement": to_achievement(badge, base_url=identity.settings.public_url, creator=profile),
+            "creditsEarned": float(badge.pdp_value),
+        },
+        "credentialSchema": [{"id": ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, "type": "JsonSchema"}],
+    }
+    if valid_until is not None:
+        credential["validUntil"] = _iso(valid_until)
+    return credential
+
+
+def sign_credential(credential: dict[str, Any], identity: IssuerIdentity, *, now: datetime) -> tuple[dict[str, Any], str]:
+    """Schema-check, sign with the active key, verify once; returns (signed, key id).
+
+    Raises CredentialInvalidError: an invalid document is never signed or stored.
+    """
+    problems = schema_problems(credential)
+    if problems:
+        raise CredentialInvalidError("The credential does not match the Open Badges 3.0 schema: "
+                                     + "; ".join(p.detail for p in problems[:3]))
+    signer, method = identity.signer()
+    signed = add_proof(credential, verification_method=method, sign=signer.sign, created=now)
+    report = verify_credential(signed, now=now, documents=identity.documents)
+    failed = [c for c in report.checks if not c.ok]
+    if failed:
+        raise CredentialInvalidError(f"The signed credential did not verify: {failed[0].message}")
+    return signed, signer.key_id
+
+
+def issue_credential(
+    session: Session,
+    badge: BadgeClass,
+    *,
+    identity: IssuerIdentity,
+    recipient_email: str,
+    recipient_name: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Credential:
+    """Build, sign, verify and store one credential, with its audit event, in the caller's transaction."""
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    email = normalise_email(recipient_email)
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
+    unsigned = build_credential(badge, identity=identity, recipient_email=email, recipient_name=recipient_name,
+                                issued_at=now, credential_id=credential_id)
+    signed, key_id = sign_credential(unsigned, identity, now=now)
+    row = Credential(
+        credential_id=credential_id,
+        public_id=secrets.token_urlsafe(18),
+        achievement_slug=badge.slug,
+        achievement_version=badge.version,
+        recipient_email=email,
+        recipient_name=recipient_name.strip(),
+        issuer_did=identity.did,
+        key_id=key_id,
+        issued_at=now,
+        document=json.dumps(signed, ensure_ascii=False, indent=2),
+    )
+    session.add(row)
+    session.flush()
+    record_event(session, actor=actor, action="credential.issued", subject=credential_id,
+                 detail={"achievement": badge.slug, "version": badge.version, "key_id": row.key_id})
+    return row
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

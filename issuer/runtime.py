@@ -1,0 +1,53 @@
+"""What a running app (or CLI command) holds: settings, database, catalogue, issuer identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from badge_classes import BadgeClass
+
+from .config import Settings
+from .db import Database
+from .errors import NotInitialisedError
+from .identity import IssuerIdentity
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    catalog: dict[str, BadgeClass]
+    _identity: IssuerIdentity | None = field(default=None, repr=False)
+
+    def identity(self) -> IssuerIdentity:
+        """The issuer identity; NotInitialisedError when the instance has no key yet."""
+        if self._identity is None:
+            if not self.settings.keys_dir.exists():
+                raise NotInitialisedError(
+                    f"The instance at {self.settings.instance_dir} is not initialised: run `microcred init`."
+                )
+            self._identity = IssuerIdentity.open(self.settings)
+        return self._identity
+
+    def require_initialised(self) -> None:
+        """Raise NotInitialisedError unless migrations are applied and a signing key exists."""
+        try:
+            current = self.database.is_current()
+        except Exception:  # noqa: BLE001 - any database error means "not set up yet" here
+            current = False
+        if not current:
+            raise NotInitialisedError(
+                f"The database {self._safe_url()} is not initialised or not up to date: run `microcred init`."
+            )
+        self.identity().store.active()
+
+    def _safe_url(self) -> str:
+        url = self.database.url
+        return url.split("@")[-1] if "@" in url else url
+
+
+def runtime() -> Runtime:
+    """The Runtime of the current app."""
+    return current_app.extensions["microcred"]

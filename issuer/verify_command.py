@@ -1,0 +1,75 @@
+"""`microcred verify [--json] FILE|-`: exit 0 verified, 1 not verified, 2 unreadable input."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from verifier import Problem, verify_credential
+from verifier.inputs import UnreadableInput, parse_credential_bytes
+from verifier.report import Check, Status, VerificationReport
+
+from .runtime import runtime
+
+_SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    with open(source, "rb") as fh:
+        return fh.read()
+
+
+def _documents():
+    """Our own DID documents when this is an initialised instance (offline); else none."""
+    rt = runtime()
+    if not rt.settings.keys_dir.exists():
+        return None
+    try:
+        return rt.identity().documents
+    except Exception:  # noqa: BLE001 - verifying others' credentials must not need our keys
+        return None
+
+
+def _print(report: VerificationReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    if report.version:
+        click.echo(f"Format: {report.version}")
+    for check in report.checks:
+        click.echo(f"[{_SYMBOL[check.status]}] {check.id}: {check.message}")
+    for problem in report.problems:
+        click.echo(f"  problem {problem.code}: {problem.detail}")
+    click.echo("VERIFIED" if report.verified else "NOT VERIFIED")
+
+
+@click.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the API's report).")
+@click.argument("source", metavar="FILE|-")
+@with_appcontext
+def verify_command(source: str, as_json: bool) -> None:
+    """Verify a credential from a file, or from standard input with '-'."""
+    try:
+        document = parse_credential_bytes(_read(source))
+    except OSError as exc:
+        _unreadable(as_json, "unreadable_file", "Cannot read the file", f"{source}: {exc.strerror}")
+    except UnreadableInput as exc:
+        _unreadable(as_json, exc.problem.code, exc.problem.title, exc.problem.detail)
+    report = verify_credential(document, documents=_documents())
+    _print(report, as_json)
+    sys.exit(0 if report.verified else 1)
+
+
+def _unreadable(as_json: bool, code: str, title: str, detail: str) -> None:
+    report = VerificationReport((Check("parse", Status.FAILED, detail),),
+                                (Problem(code, title, detail),))
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        click.echo(f"Cannot verify: {detail}", err=True)
+    sys.exit(2)
