@@ -28,6 +28,7 @@ from .errors import CanonicalizationError, DocumentLoaderError, UndefinedTermErr
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
 _MEMO_SIZE = 4096
+_IRI_CONTEXTS, _IRI_PER_CONTEXT = 256, 2048
 
 
 def _pinned_object_ids() -> frozenset[int]:
@@ -91,6 +92,37 @@ class _ContextMemo:
 _MEMO = _ContextMemo()
 
 
+class _IriMemo:
+    """Per frozen active context, the expansions already computed (bounded)."""
+
+    def __init__(self) -> None:
+        self._by_context: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def expand(self, processor: JsonLdProcessor, active_ctx: Any, value: Any, base: Any, vocab: bool) -> Any:
+        if not isinstance(value, str) or not isinstance(base, (str, type(None))):
+            return JsonLdProcessor._expand_iri(processor, active_ctx, value, base, vocab)
+        with self._lock:
+            entry = self._by_context.get(id(active_ctx))
+            if entry is None or entry[0] is not active_ctx:
+                entry = (active_ctx, {})
+                self._by_context[id(active_ctx)] = entry
+                if len(self._by_context) > _IRI_CONTEXTS:
+                    self._by_context.popitem(last=False)
+            cache = entry[1]
+        key = (value, base, vocab)
+        try:
+            return cache[key]
+        except KeyError:
+            result = JsonLdProcessor._expand_iri(processor, active_ctx, value, base, vocab)
+            if len(cache) < _IRI_PER_CONTEXT:
+                cache[key] = result
+            return result
+
+
+_IRI_MEMO = _IriMemo()
+
+
 class _SafeProcessor(JsonLdProcessor):
     """pyld's processor with safe-mode expansion and memoized context processing."""
 
@@ -111,6 +143,13 @@ class _SafeProcessor(JsonLdProcessor):
         if self._safe:
             _check_expanded(expanded)
         return expanded
+
+    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+        # Expansion of a term against a frozen (finished) context is a pure function of
+        # (context, value, base, vocab); pyld recomputes it, with regexes, for every key.
+        if not self._memo or local_ctx is not None or defined is not None or not isinstance(active_ctx, frozendict):
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        return _IRI_MEMO.expand(self, active_ctx, value, base, vocab)
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):

@@ -1,4 +1,8 @@
-"""Validation against the official Open Badges 3.0 JSON Schemas (shipped copies, 2019-09)."""
+"""Validation against the official Open Badges 3.0 JSON Schemas (shipped copies, 2019-09).
+
+jsonschema-rs does the work (about 200x faster than pure-Python jsonschema, which
+dominated verification time); a test checks both libraries agree on every vector.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
+import jsonschema_rs
 
 from .report import Problem
 
@@ -21,11 +25,11 @@ ACHIEVEMENT_CREDENTIAL_SCHEMA_ID = (
 
 
 @lru_cache(maxsize=None)
-def validator(name: str) -> Draft201909Validator:
+def validator(name: str) -> jsonschema_rs.Draft201909Validator:
     """A compiled validator for one shipped schema file."""
     with open(SCHEMAS_DIR / name, encoding="utf-8") as fh:
         schema = json.load(fh)
-    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+    return jsonschema_rs.Draft201909Validator(schema, validate_formats=True)
 
 
 def schema_for(document: dict[str, Any]) -> str:
@@ -41,13 +45,16 @@ def schema_problems(document: dict[str, Any], name: str | None = None) -> list[P
     if isinstance(document.get("proof"), dict):
         # VC 2.0 allows a single proof object; the published schema build only accepts arrays.
         candidate = {**document, "proof": [document["proof"]]}
-    errors = sorted(validator(name or schema_for(document)).iter_errors(candidate), key=lambda e: list(e.path))
+    checker = validator(name or schema_for(document))
+    if checker.is_valid(candidate):
+        return []
+    errors = sorted(checker.iter_errors(candidate), key=lambda e: [str(p) for p in e.instance_path])
     return [
         Problem(
             code="schema_invalid",
             title="Does not match the Open Badges 3.0 schema",
-            detail=f"{_path(error.absolute_path)}: {_short(error.message)}",
-            path=_path(error.absolute_path),
+            detail=f"{_path(error.instance_path)}: {_short(error.message)}",
+            path=_path(error.instance_path),
         )
         for error in errors
     ]
