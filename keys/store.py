@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -29,6 +28,7 @@ from .errors import (
 )
 from .keyinfo import KEY_ID_RE, KeyInfo, KeyStatus, parse_key_record, utc_now
 from .passphrase import ENV_PASSPHRASE, ENV_PASSPHRASE_FILE
+from .sealing import UnsealError, seal, unseal
 from .signer import Signer
 
 FILE_FORMAT = 1
@@ -183,10 +183,10 @@ class KeyStore:
         if record is None or record[1] is None:
             raise KeyFileError(f"Key file {info.key_id}.json holds no private key.")
         try:
-            private = serialization.load_pem_private_key(
-                record[1].encode("ascii"), password=self.__passphrase
+            private = Ed25519PrivateKey.from_private_bytes(
+                unseal(record[1], self.__passphrase, info.key_id)
             )
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+        except (UnsealError, ValueError):
             # Never echo the passphrase; say where it comes from instead.
             raise PassphraseError(
                 f"Cannot decrypt signing key {info.key_id}: the key passphrase is wrong "
@@ -213,11 +213,12 @@ class KeyStore:
         while key_id in taken:
             key_id = _new_key_id(created)
         private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(self.__passphrase),
-        ).decode("ascii")
+        seed = private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        pem = seal(seed, self.__passphrase, key_id)
         signer = Signer(key_id, private)
         info = KeyInfo(key_id, signer.public_key_multibase, "active", created)
         self._write(info, pem)

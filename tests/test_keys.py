@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from keys.sealing import UnsealError, unseal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -101,11 +104,13 @@ def test_key_file_holds_no_clear_private_key(store: KeyStore) -> None:
     info = store.generate()
     text = _key_file(store, info.key_id).read_text()
     data = json.loads(text)
-    assert "ENCRYPTED PRIVATE KEY" in data["encrypted_private_key"]
+    assert data["encrypted_private_key"].startswith("scrypt-aes256gcm$")
     assert data["created"].endswith("Z")
-    private = serialization.load_pem_private_key(
-        data["encrypted_private_key"].encode(), password=PASSPHRASE
+    private = Ed25519PrivateKey.from_private_bytes(
+        unseal(data["encrypted_private_key"], PASSPHRASE, info.key_id)
     )
+    with pytest.raises(UnsealError):  # bound to its key id: cannot be moved to another file
+        unseal(data["encrypted_private_key"], PASSPHRASE, "key-20260101-00000000")
     raw = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
