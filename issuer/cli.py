@@ -12,6 +12,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from keys import KeyStoreError
 
 from . import create_app
@@ -29,6 +31,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(issue_command)
     app.cli.add_command(verify_command)
     app.cli.add_command(keys_group)
+
+
+def _database_failed(rt, exc: Exception) -> None:
+    """A database error as one line naming the database (never its password)."""
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    raise click.ClickException(f"The database {rt._safe_url()} cannot be used: {reason}")
 
 
 def _fail(exc: Exception) -> None:
@@ -53,12 +61,15 @@ def init_command(demo: bool) -> None:
 
         identity = IssuerIdentity.open(settings, create_passphrase=True)
         active = identity.store.ensure_active()
+        did = identity.did
     except (KeyStoreError, IssuerError) as exc:
         _fail(exc)
+    except SQLAlchemyError as exc:
+        _database_failed(rt, exc)
     click.echo(f"Instance: {settings.instance_dir}")
     click.echo(f"Database: migrated to the newest schema ({rt._safe_url()})")
     click.echo(f"Signing key: {active.key_id} ({active.public_key_multibase})")
-    click.echo(f"Issuer: {identity.did}")
+    click.echo(f"Issuer: {did}")
     if not settings.environ.get("MICROCRED_KEY_PASSPHRASE") and not settings.environ.get("MICROCRED_KEY_PASSPHRASE_FILE"):
         click.echo(f"Key passphrase: kept in {settings.secrets_dir / 'key-passphrase'} (mode 0600; "
                    "in production set MICROCRED_KEY_PASSPHRASE or MICROCRED_KEY_PASSPHRASE_FILE instead)")
@@ -103,11 +114,17 @@ def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str
         with rt.database.transaction() as session:
             row = issue_credential(session, badge, identity=rt.identity(), recipient_email=recipient_email,
                                    recipient_name=recipient_name, actor="cli:administrator")
+            if out:
+                # Inside the transaction: if the file cannot be written, nothing is stored.
+                with open(out, "w", encoding="utf-8") as fh:
+                    fh.write(row.document + "\n")
     except (IssuerError, KeyStoreError) as exc:
         _fail(exc)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {out}: {exc.strerror}. Nothing was issued.") from None
+    except SQLAlchemyError as exc:
+        _database_failed(rt, exc)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(row.document + "\n")
         click.echo(f"Issued {row.credential_id} to {row.recipient_name}; written to {out}", err=True)
     else:
         click.echo(row.document)
@@ -167,7 +184,8 @@ def keys_revoke(key_id: str, reason: str) -> None:
     """Revoke a compromised key: it leaves the DID document; what it signed stops verifying."""
     rt = runtime()
     try:
-        key = _store().revoke(key_id, reason)
+        store = _store()
+        key = store.revoke(key_id, reason)
         with rt.database.transaction() as session:
             from .audit import record_event
             from .models import Credential
@@ -178,6 +196,8 @@ def keys_revoke(key_id: str, reason: str) -> None:
                          detail={"reason": reason, "credentials_affected": affected})
     except (KeyStoreError, ValueError) as exc:
         _fail(exc)
+    except SQLAlchemyError as exc:
+        _database_failed(rt, exc)
     click.echo(f"Revoked {key.key_id}: {reason}. Credentials it signed: {affected} (they no longer verify).")
     click.echo(f"Active key now: {_store().active().key_id}")
 

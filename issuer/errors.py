@@ -38,3 +38,10 @@ class CredentialInvalidError(IssuerError):
 
     code = "credential_invalid"
     http_status = 500
+
+
+class ConfigError(IssuerError):
+    """A setting is wrong; the message names the variable."""
+
+    code = "invalid_configuration"
+    http_status = 503

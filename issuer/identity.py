@@ -10,6 +10,7 @@ from keys.did import did_document, issuer_did, verification_method_id
 from keys.signer import Signer
 
 from .config import Settings
+from .errors import ConfigError
 
 
 @dataclass
@@ -24,9 +25,17 @@ class IssuerIdentity:
         passphrase = load_passphrase(settings.instance_dir, settings.environ, create=create_passphrase)
         return cls(settings, KeyStore(settings.keys_dir, passphrase))
 
+    @classmethod
+    def public(cls, settings: Settings) -> "IssuerIdentity":
+        """Public key data only (verifying needs no secret); signing raises PassphraseError."""
+        return cls(settings, KeyStore.public(settings.keys_dir))
+
     @property
     def did(self) -> str:
-        return issuer_did(self.settings.base_url, self.store.active())
+        try:
+            return issuer_did(self.settings.base_url, self.store.active())
+        except ValueError as exc:
+            raise ConfigError(f"MICROCRED_BASE_URL {self.settings.base_url!r} is not usable: {exc}") from None
 
     def signer(self) -> tuple[Signer, str]:
         """The active key's signer and its verification method id."""

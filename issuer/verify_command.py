@@ -12,6 +12,10 @@ from verifier import Problem, verify_credential
 from verifier.inputs import UnreadableInput, parse_credential_bytes
 from verifier.report import Check, Status, VerificationReport
 
+from keys import KeyStoreError
+
+from .errors import IssuerError
+from .identity import IssuerIdentity
 from .runtime import runtime
 
 _SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
@@ -25,14 +29,14 @@ def _read(source: str) -> bytes:
 
 
 def _documents():
-    """Our own DID documents when this is an initialised instance (offline); else none."""
+    """Our own DID documents when this instance has keys (public data only, no passphrase).
+
+    Fails closed: damaged key files are an error, never a silent skip of our revocations.
+    """
     rt = runtime()
     if not rt.settings.keys_dir.exists():
         return None
-    try:
-        return rt.identity().documents
-    except Exception:  # noqa: BLE001 - verifying others' credentials must not need our keys
-        return None
+    return IssuerIdentity.public(rt.settings).documents
 
 
 def _print(report: VerificationReport, as_json: bool) -> None:
@@ -60,7 +64,11 @@ def verify_command(source: str, as_json: bool) -> None:
         _unreadable(as_json, "unreadable_file", "Cannot read the file", f"{source}: {exc.strerror}")
     except UnreadableInput as exc:
         _unreadable(as_json, exc.problem.code, exc.problem.title, exc.problem.detail)
-    report = verify_credential(document, documents=_documents())
+    try:
+        documents = _documents()
+    except (KeyStoreError, IssuerError) as exc:
+        _unreadable(as_json, exc.code, "The instance's key store cannot be read", exc.message)
+    report = verify_credential(document, documents=documents)
     _print(report, as_json)
     sys.exit(0 if report.verified else 1)
 

@@ -37,19 +37,34 @@ FILE_FORMAT = 1
 class KeyStore:
     """Keys in `directory/<key_id>.json`; safe to share between processes."""
 
-    def __init__(self, directory: Path, passphrase: bytes) -> None:
-        """Open (lazily create) the store; `passphrase` encrypts the private keys."""
-        if not passphrase:
+    def __init__(self, directory: Path, passphrase: bytes | None) -> None:
+        """Open (lazily create) the store; `passphrase` encrypts the private keys.
+
+        Use `KeyStore.public(directory)` to read public key data without any secret.
+        """
+        if passphrase is not None and not passphrase:
             raise PassphraseError(
                 f"The key passphrase is empty. Set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}."
             )
         self.directory = Path(directory)
-        self.__passphrase = bytes(passphrase)
+        self.__passphrase = bytes(passphrase) if passphrase is not None else None
         # Parsed files keyed by name, validated by (inode, mtime, size): os.replace
         # always creates a new inode, so another process's write is always noticed.
         self._parsed: dict[str, tuple[tuple[int, int, int], KeyInfo, str | None]] = {}
         # Decrypted signers per key id, so the PBKDF2 decryption does not run per signature.
         self._signers: dict[str, Signer] = {}
+
+    @classmethod
+    def public(cls, directory: Path) -> "KeyStore":
+        """A read-only view (list, get, active, verification keys): no passphrase, no signing."""
+        return cls(directory, None)
+
+    def _secret(self) -> bytes:
+        if self.__passphrase is None:
+            raise PassphraseError(
+                f"This key store was opened without a passphrase. Set {ENV_PASSPHRASE} or {ENV_PASSPHRASE_FILE}."
+            )
+        return self.__passphrase
 
     def __repr__(self) -> str:
         return f"KeyStore(directory={str(self.directory)!r})"
@@ -112,6 +127,7 @@ class KeyStore:
 
     def generate(self) -> KeyInfo:
         """Create the first active key; ActiveKeyExistsError if one exists."""
+        self._secret()  # changing keys needs the passphrase
         with self._locked():
             keys = self.list()
             if any(k.status == "active" for k in keys):
@@ -120,6 +136,7 @@ class KeyStore:
 
     def ensure_active(self) -> KeyInfo:
         """The active key, generated if there is none (idempotent)."""
+        self._secret()  # changing keys needs the passphrase
         with self._locked():
             with contextlib.suppress(NoActiveKeyError):
                 return self.active()
@@ -127,6 +144,7 @@ class KeyStore:
 
     def rotate(self) -> tuple[KeyInfo, KeyInfo | None]:
         """Activate a new key and retire the previous one; returns (new, retired)."""
+        self._secret()  # changing keys needs the passphrase
         with self._locked():
             keys = self.list()
             previous = [k for k in keys if k.status == "active"]
@@ -140,6 +158,7 @@ class KeyStore:
         reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
             raise ValueError("A revocation reason is required (for example 'key leaked').")
+        self._secret()  # changing keys needs the passphrase
         with self._locked():
             info = self.get(key_id)
             if info.status == "revoked":
@@ -184,7 +203,7 @@ class KeyStore:
             raise KeyFileError(f"Key file {info.key_id}.json holds no private key.")
         try:
             private = Ed25519PrivateKey.from_private_bytes(
-                unseal(record[1], self.__passphrase, info.key_id)
+                unseal(record[1], self._secret(), info.key_id)
             )
         except (UnsealError, ValueError):
             # Never echo the passphrase; say where it comes from instead.
@@ -218,7 +237,7 @@ class KeyStore:
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        pem = seal(seed, self.__passphrase, key_id)
+        pem = seal(seed, self._secret(), key_id)
         signer = Signer(key_id, private)
         info = KeyInfo(key_id, signer.public_key_multibase, "active", created)
         self._write(info, pem)

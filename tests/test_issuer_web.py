@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from flask import Flask
 
 DID_WEB = "did:web:badges.example.gov"
@@ -74,3 +76,11 @@ def test_unknown_well_known_path_is_a_json_404(client) -> None:
     response = client.get("/.well-known/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_did_document_with_an_invalid_base_url_is_not_a_500(make_app) -> None:
+    make_app()  # initialised with a valid configuration
+    misconfigured = make_app(initialise=False, base_url="badges.example.gov")  # no scheme
+    response = misconfigured.test_client().get("/.well-known/did.json")
+    assert 400 <= response.status_code < 500 or response.status_code == 503
+    assert "MICROCRED_BASE_URL" in response.get_json()["error"]["message"]

@@ -1,0 +1,233 @@
+"""Helpers shared by the verifier's conformance and negative tests (tests/test_verifier_*.py).
+
+Everything reads the byte-for-byte copies in tests/vectors/ (see tests/vectors/README.md);
+nothing here touches the network or files outside tests/.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from verifier import VerificationReport, add_proof
+from verifier.multikey import did_key, did_key_verification_method, encode_public_key, multibase_decode
+
+VECTORS = Path(__file__).parent / "vectors"
+OB30_REL = "1edtech-digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
+OB30 = VECTORS / OB30_REL
+W3C_EDDSA = VECTORS / "w3c-vc-di-eddsa" / "TestVectors"
+EDDSA_RDFC = VECTORS / "eddsa-rdfc-2022"
+DERIVED = VECTORS / "derived"
+OB_IMPL_VECTORS = VECTORS / "1edtech-openbadges-specification/ob_v3p0/impl/test-vectors/obv3p0"
+DID_KEY_VECTOR = VECTORS / "w3c-did-method-key/test-vectors/ed25519-x25519.json"
+
+# A fixed clock for every verdict (the vectors are dated 2010-2050).
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SIGNED_AT = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
+
+ED25519_PRIVATE_PREFIX = b"\x80\x26"  # multicodec ed25519-priv, as in W3C keyPair.json
+
+
+def load_json(path: Path | str) -> Any:
+    """Parsed JSON of a file under tests/vectors (a relative path is taken from there)."""
+    return json.loads(_path(path).read_bytes())
+
+
+def read_text(path: Path | str) -> str:
+    """Exact text of a vector file (no newline stripping: the vectors are compared byte for byte)."""
+    return _path(path).read_bytes().decode("utf-8")
+
+
+def _path(path: Path | str) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else VECTORS / path
+
+
+def expected_results() -> dict[str, Any]:
+    """derived/expected-results.json (independent pyld + cryptography results for the vectors)."""
+    return load_json("derived/expected-results.json")
+
+
+def without_proof(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "proof"}
+
+
+@dataclass(frozen=True)
+class Ed25519Key:
+    """A test signing key and its did:key names."""
+
+    private: Ed25519PrivateKey
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def multibase(self) -> str:
+        return encode_public_key(self.public_bytes)
+
+    @property
+    def did(self) -> str:
+        return did_key(self.multibase)
+
+    @property
+    def verification_method(self) -> str:
+        return did_key_verification_method(self.multibase)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private.sign(data)
+
+
+def new_key() -> Ed25519Key:
+    return Ed25519Key(Ed25519PrivateKey.generate())
+
+
+def key_from_seed(seed: bytes) -> Ed25519Key:
+    return Ed25519Key(Ed25519PrivateKey.from_private_bytes(seed))
+
+
+def key_from_private_multibase(private_multibase: str) -> Ed25519Key:
+    """W3C vector keys: privateKeyMultibase = z + base58btc(0x80 0x26 || 32-byte seed)."""
+    raw = multibase_decode(private_multibase)
+    assert raw[:2] == ED25519_PRIVATE_PREFIX and len(raw) == 34, "not an ed25519-priv multikey"
+    return key_from_seed(raw[2:])
+
+
+def unsigned_simple(issuer: Ed25519Key, **overrides: Any) -> dict[str, Any]:
+    """The 1EdTech validator's simple.json without its proof, issued by `issuer`'s did:key.
+
+    validFrom is in the past, and the subject carries a hashed email identifier (with a
+    boolean) and a number, so every JSON value kind is present.
+    """
+    document = without_proof(load_json(OB30 / "simple.json"))
+    document["issuer"]["id"] = issuer.did
+    document["validFrom"] = "2020-01-01T00:00:00Z"
+    document["credentialSubject"]["identifier"] = [hashed_email_identity("teacher@example.org", "s3a1t")]
+    document["credentialSubject"]["creditsEarned"] = 3
+    document.update(overrides)
+    return document
+
+
+def hashed_email_identity(email: str, salt: str) -> dict[str, Any]:
+    return {
+        "type": "IdentityObject",
+        "identityType": "emailAddress",
+        "hashed": True,
+        "identityHash": "sha256$" + hashlib.sha256((email + salt).encode()).hexdigest(),
+        "salt": salt,
+    }
+
+
+def sign(document: dict[str, Any], key: Ed25519Key, *, verification_method: str | None = None,
+         **kwargs: Any) -> dict[str, Any]:
+    """add_proof with `key`, naming `verification_method` (default: the key's own did:key)."""
+    return add_proof(
+        document,
+        verification_method=verification_method or key.verification_method,
+        sign=key.sign,
+        created=kwargs.pop("created", SIGNED_AT),
+        **kwargs,
+    )
+
+
+# --- paths into JSON documents ----------------------------------------------------------
+
+Path_ = tuple[Any, ...]
+
+
+def leaf_paths(node: Any, prefix: Path_ = ()) -> Iterator[Path_]:
+    """Every path to a scalar (string, number, boolean, null)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from leaf_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from leaf_paths(value, (*prefix, index))
+    else:
+        yield prefix
+
+
+def member_paths(node: Any, prefix: Path_ = ()) -> Iterator[Path_]:
+    """Every path to an object member or array element (each can be removed)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*prefix, key)
+            yield from member_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield (*prefix, index)
+            yield from member_paths(value, (*prefix, index))
+
+
+def get_at(node: Any, path: Path_) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+def set_at(document: Any, path: Path_, value: Any) -> Any:
+    """A deep copy of `document` with the value at `path` replaced."""
+    result = copy.deepcopy(document)
+    get_at(result, path[:-1])[path[-1]] = value
+    return result
+
+
+def delete_at(document: Any, path: Path_) -> Any:
+    """A deep copy of `document` without the member or element at `path`."""
+    result = copy.deepcopy(document)
+    del get_at(result, path[:-1])[path[-1]]
+    return result
+
+
+def changed_scalar(value: Any) -> Any:
+    """A different value of the same kind: strings get a character, numbers +1, booleans flip."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    raise TypeError(f"no change defined for {value!r}")
+
+
+def path_id(path: Path_) -> str:
+    return "/".join(str(part) for part in path) or "/"
+
+
+# --- reports ---------------------------------------------------------------------------
+
+def statuses(report: VerificationReport) -> dict[str, str]:
+    """check id -> status value."""
+    return {check.id: check.status.value for check in report.checks}
+
+
+def problem_codes(report: VerificationReport) -> set[str]:
+    return {problem.code for problem in report.problems}
+
+
+def failed_checks(report: VerificationReport) -> set[str]:
+    return {check.id for check in report.checks if not check.ok}
+
+
+def json_ld_documents() -> list[Path]:
+    """Every JSON file under tests/vectors whose top level is an object with an @context."""
+    found = []
+    for path in sorted(VECTORS.rglob("*")):
+        if not path.is_file() or path.suffix not in (".json", ".jsonld", ".1ob", ""):
+            continue
+        try:
+            data = json.loads(path.read_bytes())
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(data, dict) and "@context" in data:
+            found.append(path)
+    return found
