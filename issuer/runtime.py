@@ -35,8 +35,11 @@ class Runtime:
         """Raise NotInitialisedError unless migrations are applied and a signing key exists."""
         try:
             current = self.database.is_current()
-        except Exception:  # noqa: BLE001 - any database error means "not set up yet" here
-            current = False
+        except Exception as exc:  # noqa: BLE001 - report any database failure in one clear line
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+            raise NotInitialisedError(
+                f"The database {self._safe_url()} cannot be used ({reason}). If it is new, run `microcred init`."
+            ) from None
         if not current:
             raise NotInitialisedError(
                 f"The database {self._safe_url()} is not initialised or not up to date: run `microcred init`."
