@@ -348,7 +348,8 @@ def _did_key_ed25519_entries() -> list[Any]:
                 raw = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
             else:
                 continue
-            entries.append(pytest.param(did, method["id"], raw, bytes.fromhex(entry["seed"]), id=method["type"] + ":" + did[-8:]))
+            entries.append(pytest.param(did, method["id"], raw, bytes.fromhex(entry["seed"]),
+                                        id=method["type"] + ":" + did[-8:]))
     return entries
 
 

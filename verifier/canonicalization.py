@@ -243,6 +243,9 @@ def canonicalize(document: dict[str, Any], *, safe: bool = True, memo: bool = Tr
         raise _translate(exc) from exc
     except RecursionError as exc:
         raise CanonicalizationError("The document is nested too deeply to process.") from exc
+    except (OverflowError, ValueError) as exc:
+        # e.g. a 400-digit number: valid JSON, but no RDF literal can be made of it
+        raise CanonicalizationError(f"The document holds a value that cannot be canonicalized: {exc}.") from exc
 
 
 def _translate(exc: BaseException) -> Exception:

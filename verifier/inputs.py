@@ -37,3 +37,5 @@ def parse_credential_bytes(data: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise UnreadableInput(Problem("not_json", "Not valid JSON",
                                       f"The input is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")) from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise UnreadableInput(Problem("not_json", "Unreadable value", f"The JSON holds a value that cannot be read: {exc}.")) from None

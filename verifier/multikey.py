@@ -41,10 +41,17 @@ def multibase_encode(data: bytes) -> str:
     return "z" + b58encode(data)
 
 
+# Keys (34 bytes) and signatures (64 bytes) are under 100 characters; base58 decoding is
+# quadratic, so longer input is refused before any work is done.
+MAX_MULTIBASE_LENGTH = 256
+
+
 def multibase_decode(text: str) -> bytes:
-    """Decode a base58btc multibase string ('z' prefix only)."""
+    """Decode a base58btc multibase string ('z' prefix only, at most 256 characters)."""
     if not isinstance(text, str) or not text.startswith("z") or len(text) < 2:
         raise KeyFormatError("expected a base58btc multibase value starting with 'z'")
+    if len(text) > MAX_MULTIBASE_LENGTH:
+        raise KeyFormatError(f"the multibase value is {len(text)} characters; keys and signatures are far shorter")
     return b58decode(text[1:])
 
 
