@@ -67,7 +67,7 @@ def _parse_ts(value: Any, field: str, *, optional: bool = False) -> datetime | N
 
 
 def parse_key_record(data: Any, key_id: str) -> tuple[KeyInfo, str | None]:
-    """Validate a key file's JSON; returns its metadata and encrypted PEM."""
+    """Validate a key file's JSON; returns its metadata and sealed private key."""
     if not isinstance(data, dict) or data.get("key_id") != key_id:
         raise KeyFileError(f"Key file {key_id}.json does not describe key {key_id}.")
     status, pem = data.get("status"), data.get("encrypted_private_key")

@@ -51,7 +51,7 @@ class KeyStore:
         # Parsed files keyed by name, validated by (inode, mtime, size): os.replace
         # always creates a new inode, so another process's write is always noticed.
         self._parsed: dict[str, tuple[tuple[int, int, int], KeyInfo, str | None]] = {}
-        # Decrypted signers per key id, so the PBKDF2 decryption does not run per signature.
+        # Decrypted signers per key id, so the scrypt unsealing does not run per signature.
         self._signers: dict[str, Signer] = {}
 
     @classmethod
@@ -197,7 +197,7 @@ class KeyStore:
         return info, pem
 
     def _decrypt(self, info: KeyInfo) -> Signer:
-        """Decrypt a key's PEM into a Signer; PassphraseError on a wrong passphrase."""
+        """Unseal a key into a Signer; PassphraseError on a wrong passphrase."""
         record = self._read(info.key_id)
         if record is None or record[1] is None:
             raise KeyFileError(f"Key file {info.key_id}.json holds no private key.")

@@ -16,6 +16,7 @@ the output is identical). Two things are added to plain pyld:
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from typing import Any
 
@@ -174,8 +175,6 @@ class _SafeProcessor(JsonLdProcessor):
 
 
 def _new_uuid() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 

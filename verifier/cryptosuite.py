@@ -29,8 +29,9 @@ def transformation(unsecured_document: dict[str, Any]) -> str:
 
 
 def proof_configuration(proof_options: dict[str, Any], document_context: Any) -> str:
-    """3.3.5 Proof Configuration: the proof options, with the document's @context, canonicalized."""
-    if proof_options.get("type") != "DataIntegrityProof" or proof_options.get("cryptosuite") != CRYPTOSUITE:
+    """3.3.5 Proof Configuration: the proof options as written (legacy labels included: that is
+    what was signed), with the document's @context, canonicalized."""
+    if not is_supported(proof_options):
         raise ProofError("The proof options are not those of a DataIntegrityProof with eddsa-rdfc-2022.")
     config = {key: value for key, value in proof_options.items() if key != "proofValue"}
     config["@context"] = document_context
@@ -91,10 +92,7 @@ def verify_proof_value(
         raise ProofError("The proofValue is not base58btc multibase.", code="proof_value_malformed") from exc
     if len(proof_bytes) != 64:
         raise ProofError("The proofValue is not a 64-byte Ed25519 signature.", code="proof_value_malformed")
-    # The proof options as written (legacy labels included) are what was signed.
-    written = {key: value for key, value in proof.items() if key != "proofValue"}
-    written["@context"] = unsecured_document.get("@context")
-    canonical_config = canonicalize(written)
+    canonical_config = proof_configuration(proof, unsecured_document.get("@context"))
     transformed = transformation(unsecured_document)
     return proof_verification(hashing(transformed, canonical_config), proof_bytes, public_key)
 
