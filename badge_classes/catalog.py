@@ -1,126 +1,186 @@
-"""Loading badge class definitions and mapping them to Open Badges 3.0 Achievements."""
+"""Loading the catalogue directory: definitions (YAML or JSON), alignment frameworks, PDP policy.
+
+A catalogue directory holds `config/frameworks.yaml`, `config/pdp_policy.yaml` and
+`definitions/<slug>.yaml` (custom badge images beside them). Loading is all or nothing: every
+problem in every file is collected and raised together as CatalogInvalid.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-DEFINITIONS_DIR = Path(__file__).parent / "definitions"
-PATHWAYS = {"team": "TEAM-aligned", "teacher-leader": "Teacher-leader"}
-PDP_UNIT = "Professional Development Points (PDPs)"
+import yaml
 
+from .errors import BadgeClassError, CatalogInvalid, DefinitionInvalid
+from .model import Alignment, BadgeClass
+from .pdp import PdpPolicy, parse_policy
+from .schema import parse_definition
 
-class BadgeClassError(ValueError):
-    """A definition file is invalid; the message names the file and the field."""
-
-    code = "badge_class_invalid"
-
-    def __init__(self, path: Path, field: str, problem: str) -> None:
-        self.message = f"{path.name}: {field}: {problem}"
-        super().__init__(self.message)
+PACKAGE_CATALOG = Path(__file__).parent
+DEFINITION_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Alignment:
-    framework: str
-    name: str
-    code: str
-    url: str
+class Catalog:
+    """A validated catalogue as files describe it (versions are assigned when synced to the database)."""
+
+    directory: Path
+    badge_classes: dict[str, BadgeClass]
+    frameworks: dict[str, Alignment]
+    policy: PdpPolicy
+    sources: dict[str, Path]  # slug -> definition file
+
+    def image_bytes(self, badge: BadgeClass) -> bytes | None:
+        """The custom image file's bytes, or None when the badge uses the generated image."""
+        return (self.directory / "definitions" / badge.image).read_bytes() if badge.image else None
 
 
-@dataclass(frozen=True)
-class BadgeClass:
-    slug: str
-    title: str
-    description: str
-    pathway: str
-    category: str
-    competency: str
-    key_method: str
-    criteria: tuple[str, ...]
-    alignments: tuple[Alignment, ...]
-    pdp_value: int
-    hours: int
-    tags: tuple[str, ...]
-    version: int
-
-
-_REQUIRED_TEXT = ("slug", "title", "description", "pathway", "category", "competency", "key_method")
-
-
-def load_badge_class(path: Path) -> BadgeClass:
-    """Parse and check one definition file; raises BadgeClassError naming the field."""
+def read_data_file(path: Path) -> Any:
+    """YAML or JSON by suffix; raises DefinitionInvalid when unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BadgeClassError(path, "(file)", f"not readable JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadgeClassError(path, "(file)", "must be a JSON object")
-    for name in _REQUIRED_TEXT:
-        if not isinstance(data.get(name), str) or not data[name].strip():
-            raise BadgeClassError(path, name, "required text is missing")
-    if data["pathway"] not in PATHWAYS:
-        raise BadgeClassError(path, "pathway", f"must be one of {sorted(PATHWAYS)}")
-    for name in ("pdp_value", "hours", "version"):
-        if not isinstance(data.get(name), int) or isinstance(data[name], bool) or data[name] < (1 if name == "version" else 0):
-            raise BadgeClassError(path, name, "must be a non-negative whole number")
-    criteria = data.get("criteria")
-    if not isinstance(criteria, list) or not criteria or not all(isinstance(c, str) for c in criteria):
-        raise BadgeClassError(path, "criteria", "must be a non-empty list of text")
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DefinitionInvalid(path.name, [("(file)", f"cannot be read: {detail}")]) from None
+
+
+def load_frameworks(path: Path) -> dict[str, Alignment]:
+    """Alignment targets by code from frameworks.yaml."""
+    data = read_data_file(path)
+    targets: dict[str, Alignment] = {}
     try:
-        alignments = tuple(Alignment(**a) for a in data.get("alignments", []))
-    except TypeError as exc:
-        raise BadgeClassError(path, "alignments", f"each needs framework, name, code, url ({exc})") from None
-    return BadgeClass(
-        slug=data["slug"], title=data["title"], description=data["description"], pathway=data["pathway"],
-        category=data["category"], competency=data["competency"], key_method=data["key_method"],
-        criteria=tuple(criteria), alignments=alignments, pdp_value=data["pdp_value"], hours=data["hours"],
-        tags=tuple(data.get("tags", [])), version=data["version"],
-    )
+        for fw in data["frameworks"]:
+            for t in fw["targets"]:
+                targets[t["code"]] = Alignment(code=t["code"], name=t["name"], domain=t.get("domain", ""),
+                                               framework=fw["name"], url=fw["url"], target_type=fw["target_type"],
+                                               pathway=fw["pathway"])
+    except (KeyError, TypeError) as exc:
+        raise DefinitionInvalid(path.name, [("frameworks", f"each framework needs name, url, target_type, pathway "
+                                                           f"and targets with code and name ({exc})")]) from None
+    return targets
 
 
-def load_catalog(directory: Path = DEFINITIONS_DIR) -> dict[str, BadgeClass]:
-    """All definitions by slug; duplicate slugs are an error."""
-    catalog: dict[str, BadgeClass] = {}
-    for path in sorted(directory.glob("*.json")):
-        badge = load_badge_class(path)
-        if badge.slug in catalog:
-            raise BadgeClassError(path, "slug", f"duplicate slug {badge.slug!r}")
-        catalog[badge.slug] = badge
-    return catalog
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load and validate the whole catalogue; raises CatalogInvalid listing every problem found."""
+    directory = Path(directory or PACKAGE_CATALOG)
+    errors: list[BadgeClassError] = []
+    try:
+        frameworks = load_frameworks(directory / "config" / "frameworks.yaml")
+    except BadgeClassError as exc:
+        raise CatalogInvalid([exc]) from None
+    badges: dict[str, BadgeClass] = {}
+    sources: dict[str, Path] = {}
+    for path in definition_files(directory / "definitions"):
+        try:
+            badge = load_definition(path, frameworks)
+        except BadgeClassError as exc:
+            errors.append(exc)
+            continue
+        if badge.slug in badges:
+            errors.append(DefinitionInvalid(path.name, [("slug", f"duplicate slug {badge.slug!r}, "
+                                                                 f"also in {sources[badge.slug].name}")]))
+            continue
+        badges[badge.slug], sources[badge.slug] = badge, path
+    policy = None
+    try:
+        policy_path = directory / "config" / "pdp_policy.yaml"
+        policy = parse_policy(read_data_file(policy_path), source=policy_path.name, slugs=set(badges))
+    except BadgeClassError as exc:
+        errors.append(exc)
+    if errors or policy is None:
+        raise CatalogInvalid(errors)
+    return Catalog(directory=directory, badge_classes=badges, frameworks=frameworks, policy=policy, sources=sources)
 
 
-def criteria_narrative(badge: BadgeClass) -> str:
-    """criteria.narrative in Markdown, built from the submission requirements."""
-    lines = [f"**Competency:** {badge.competency}", "", f"**Key method:** {badge.key_method}", "",
-             "**To earn this micro-credential, submit:**", ""]
-    lines += [f"{i}. {item}" for i, item in enumerate(badge.criteria, start=1)]
-    return "\n".join(lines)
+def definition_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*") if p.suffix in DEFINITION_SUFFIXES and p.is_file())
 
 
-def to_achievement(badge: BadgeClass, *, base_url: str, creator: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The OB 3.0 Achievement for a badge class version."""
-    base = base_url.rstrip("/")
-    achievement: dict[str, Any] = {
-        "id": f"{base}/achievements/{badge.slug}/v/{badge.version}",
-        "type": ["Achievement"],
-        "achievementType": "MicroCredential",
-        "name": badge.title,
-        "description": badge.description,
-        "criteria": {"narrative": criteria_narrative(badge)},
-        "fieldOfStudy": f"{PATHWAYS[badge.pathway]} pathway: {badge.category}",
-        "humanCode": badge.slug.upper(),
-        "version": str(badge.version),
-        "creditsAvailable": float(badge.pdp_value),
-        "tag": list(badge.tags),
-        "alignment": [
-            {"type": ["Alignment"], "targetType": "ext:TEAMIndicator", "targetFramework": a.framework,
-             "targetName": a.name, "targetCode": a.code, "targetUrl": a.url}
-            for a in badge.alignments
-        ],
+def load_definition(path: Path, frameworks: dict[str, Alignment]) -> BadgeClass:
+    """One definition file, its custom image checked, with its content hash."""
+    badge = parse_definition(read_data_file(path), frameworks, source=path.name)
+    if path.stem != badge.slug:
+        raise DefinitionInvalid(path.name, [("slug", f"must match the file name ({path.stem!r})")])
+    image = None
+    if badge.image:
+        image_path = path.parent / badge.image
+        image = image_path.read_bytes() if image_path.is_file() else None
+        if image is None:
+            raise DefinitionInvalid(path.name, [("image", f"{badge.image} is not beside the definition")])
+        check_image(image, source=path.name)
+    return with_hash(badge, image)
+
+
+def check_image(data: bytes, *, source: str) -> str:
+    """A custom badge image must be a real PNG or JPEG of sensible size; returns its format."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_IMAGE_BYTES:
+        raise DefinitionInvalid(source, [("image", "is larger than 2 MB")])
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+            fmt, size = img.format, img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise DefinitionInvalid(source, [("image", "is not a PNG or JPEG image")]) from None
+    if fmt not in ("PNG", "JPEG"):
+        raise DefinitionInvalid(source, [("image", f"is a {fmt} image; use PNG or JPEG")])
+    if min(size) < 128 or max(size) > 4096:
+        raise DefinitionInvalid(source, [("image", f"is {size[0]}x{size[1]}; use 128 to 4096 pixels a side")])
+    return fmt
+
+
+def canonical_definition(badge: BadgeClass) -> dict[str, Any]:
+    """The definition as plain data in one fixed shape: what files, the form and the database share."""
+    d: dict[str, Any] = {
+        "slug": badge.slug, "title": badge.title, "description": badge.description, "pathway": badge.pathway,
+        "category": badge.category, "alignments": [a.code for a in badge.alignments], "competency": badge.competency,
+        "key_method": {"summary": badge.key_method,
+                       "components": [{"name": c.name, "description": c.description} for c in badge.components]},
+        "research": [_link(x) for x in badge.research], "resources": [_link(x) for x in badge.resources],
+        "rubric_levels": [{"name": lvl.name, "description": lvl.description} for lvl in badge.rubric_levels],
+        "passing_level": badge.passing_level,
+        "parts": [_part(p) for p in badge.parts],
+        "estimated_hours": badge.estimated_hours, "tags": list(badge.tags), "status": badge.status,
     }
-    if creator:
-        achievement["creator"] = creator
-    return achievement
+    if badge.image:
+        d["image"] = badge.image
+    return d
+
+
+def content_hash(badge: BadgeClass, image: bytes | None = None) -> str:
+    """SHA-256 of the content (status excluded: retiring is not a new version), image bytes included."""
+    content = {k: v for k, v in canonical_definition(badge).items() if k != "status"}
+    if image is not None:
+        content["image_sha256"] = hashlib.sha256(image).hexdigest()
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def with_hash(badge: BadgeClass, image: bytes | None = None) -> BadgeClass:
+    return replace(badge, content_hash=content_hash(badge, image))
+
+
+def _link(link: Any) -> dict[str, str]:
+    return {"title": link.title, "url": link.url, **({"note": link.note} if link.note else {})}
+
+
+def _part(p: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": p.id, "kind": p.kind, "title": p.title, "instructions": p.instructions}
+    if p.questions:
+        d["questions"] = list(p.questions)
+    if p.artifacts:
+        d["artifacts"] = [{"name": a.name, "description": a.description, "file_types": list(a.file_types),
+                           "min_files": a.min_files, "max_files": a.max_files} for a in p.artifacts]
+    if p.word_limit:
+        d["word_limit"] = p.word_limit
+    d["criteria"] = [{"id": c.id, "name": c.name, "description": c.description, "levels": dict(c.levels)}
+                     for c in p.criteria]
+    return d

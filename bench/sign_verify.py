@@ -15,7 +15,7 @@ import secrets
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,10 +31,12 @@ from verifier.multikey import did_key, did_key_verification_method, encode_publi
 
 
 def typical_credentials(n: int, issuer_did: str) -> list[dict]:
-    badge = next(iter(load_catalog().values()))
+    catalog = load_catalog()
+    badge = catalog.badge_classes["questioning-higher-order"]
+    pdp = catalog.policy.value_on(badge.slug, badge.pathway, date(2026, 9, 1))
     profile = {"id": issuer_did, "type": ["Profile"], "name": "Department of Education",
                "url": "https://education.example.gov", "email": "mc@education.example.gov"}
-    achievement = to_achievement(badge, base_url="https://badges.example.gov", creator=profile)
+    achievement = to_achievement(badge, base_url="https://badges.example.gov", pdp=pdp, creator=profile)
     return [
         {
             "@context": [VC_V2, OB_V3],
@@ -48,6 +50,7 @@ def typical_credentials(n: int, issuer_did: str) -> list[dict]:
                 "name": f"Teacher {i}",
                 "identifier": [hashed_identifier(f"teacher{i}@district.example.org", secrets.token_hex(16))],
                 "achievement": achievement,
+                "creditsEarned": pdp.value,
             },
         }
         for i in range(n)

@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update({k: v for k, v in config.items() if k.isupper()})
-    runtime = Runtime(settings=settings, database=Database(settings.database_url), catalog=load_catalog())
+    runtime = Runtime(settings=settings, database=Database(settings.database_url), catalog=load_catalog(settings.catalog_dir))
     app.extensions["microcred"] = runtime
 
     from . import cli

@@ -1,6 +1,6 @@
 """The `microcred` command line, built on Flask's CLI (so `flask --app issuer ...` works too).
 
-Contract (kept stable): init [--demo], run, catalog list, issue, verify, keys generate|list|rotate|revoke.
+Contract (kept stable): init [--demo], run, catalog list|validate|sync|export|retire|activate, issue, verify, keys generate|list|rotate|revoke.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from badge_classes import BadgeClassError
 from keys import KeyStoreError
 
 from . import create_app
@@ -21,16 +22,14 @@ from .accounts import ensure_demo_accounts
 from .config import secret_key
 from .errors import IssuerError
 from .runtime import runtime
+from .catalog_command import catalog_group, sync_files
 from .verify_command import verify_command
 
 
 def register(app: Flask) -> None:
     """Attach every command to the app's CLI."""
-    app.cli.add_command(init_command)
-    app.cli.add_command(catalog_group)
-    app.cli.add_command(issue_command)
-    app.cli.add_command(verify_command)
-    app.cli.add_command(keys_group)
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 def _database_failed(rt, exc: Exception) -> None:
@@ -73,26 +72,20 @@ def init_command(demo: bool) -> None:
     if not settings.environ.get("MICROCRED_KEY_PASSPHRASE") and not settings.environ.get("MICROCRED_KEY_PASSPHRASE_FILE"):
         click.echo(f"Key passphrase: kept in {settings.secrets_dir / 'key-passphrase'} (mode 0600; "
                    "in production set MICROCRED_KEY_PASSPHRASE or MICROCRED_KEY_PASSPHRASE_FILE instead)")
-    click.echo(f"Catalogue: {len(rt.catalog)} badge class(es)")
+    try:
+        with rt.database.transaction() as session:
+            changes = sync_files(session, rt.catalog)
+    except SQLAlchemyError as exc:
+        _database_failed(rt, exc)
+    added = sum(c.action in ("created", "new_version") for c in changes)
+    click.echo(f"Catalogue: {len(rt.catalog.badge_classes)} badge class(es) from {rt.catalog.directory}"
+               f" ({added} new or changed)")
     if demo:
         with rt.database.transaction() as session:
             logins = ensure_demo_accounts(session, settings.secrets_dir / "demo-logins.json")
         click.echo("Demo accounts (email / password / roles):")
         for email, password, roles in logins:
             click.echo(f"  {email}  {password}  {', '.join(roles)}")
-
-
-@click.group("catalog")
-def catalog_group() -> None:
-    """The micro-credential catalogue."""
-
-
-@catalog_group.command("list")
-@with_appcontext
-def catalog_list() -> None:
-    """One badge class per line: slug, version, title."""
-    for badge in sorted(runtime().catalog.values(), key=lambda b: b.slug):
-        click.echo(f"{badge.slug}\tv{badge.version}\t{badge.title}")
 
 
 @click.command("issue")
@@ -103,17 +96,19 @@ def catalog_list() -> None:
 @with_appcontext
 def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str | None) -> None:
     """Award a micro-credential directly (administrator): signs, records, prints the credential."""
+    from .catalog import current_badge
     from .issuance import issue_credential
 
     rt = runtime()
     try:
         rt.require_initialised()
-        badge = rt.catalog.get(slug)
-        if badge is None:
-            raise IssuerError(f"No badge class {slug!r}; `microcred catalog list` shows them.", code="unknown_achievement")
         with rt.database.transaction() as session:
-            row = issue_credential(session, badge, identity=rt.identity(), recipient_email=recipient_email,
-                                   recipient_name=recipient_name, actor="cli:administrator")
+            badge = current_badge(session, slug)
+            if badge.status != "active":
+                raise IssuerError(f"{slug!r} is retired: it can no longer be earned.", code="badge_class_retired")
+            row = issue_credential(session, badge, identity=rt.identity(), policy=rt.catalog.policy,
+                                   recipient_email=recipient_email, recipient_name=recipient_name,
+                                   actor="cli:administrator")
             if out:
                 # Inside the transaction: if the file cannot be written, nothing is stored.
                 with open(out, "w", encoding="utf-8") as fh:
@@ -202,7 +197,21 @@ def keys_revoke(key_id: str, reason: str) -> None:
     click.echo(f"Active key now: {_store().active().key_id}")
 
 
+COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group)
+
+
+def _create_app() -> Flask:
+    try:
+        return create_app()
+    except BadgeClassError as exc:
+        raise click.ClickException(f"The catalogue is invalid; nothing was started:\n{exc.message}") from None
+
+
 def main() -> None:
-    """Console script entry point: `microcred`."""
-    cli = FlaskGroup(create_app=lambda: create_app(), help="microcred: Open Badges 3.0 micro-credentials.")
+    """Console script entry point: `microcred`. Commands are attached to the group itself, so
+    `catalog validate` works even when the catalogue (which the app loads) is broken."""
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
+                     help="microcred: Open Badges 3.0 micro-credentials.")
+    for command in COMMANDS:
+        cli.add_command(command)
     cli.main(args=sys.argv[1:], prog_name="microcred")

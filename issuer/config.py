@@ -22,6 +22,7 @@ class Settings:
     issuer_name: str = "Department of Education: Teacher Micro-credentials"
     issuer_email: str = "microcredentials@education.example.gov"
     issuer_url: str | None = None
+    catalog_dir: Path | None = None  # None: the catalogue shipped in badge_classes/
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -64,6 +65,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         issuer_name=pick("issuer_name", Settings.issuer_name),
         issuer_email=pick("issuer_email", Settings.issuer_email),
         issuer_url=pick("issuer_url"),
+        catalog_dir=Path(pick("catalog_dir")).resolve() if pick("catalog_dir") else None,
         environ=env,
     )
 

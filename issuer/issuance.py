@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from badge_classes import BadgeClass, to_achievement
+from badge_classes import BadgeClass, PdpPolicy, PdpValue, to_achievement
 from verifier import add_proof, verify_credential
 from verifier.document_loader import OB_V3, VC_V2
 from verifier.schema import ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, schema_problems
@@ -52,9 +52,14 @@ def build_credential(
     recipient_name: str,
     issued_at: datetime,
     credential_id: str,
+    pdp: PdpValue | None = None,
     valid_until: datetime | None = None,
 ) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award."""
+    """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award.
+
+    `pdp` is the PDP value in force when earned: the credential carries it (creditsAvailable on the
+    embedded Achievement, creditsEarned on the subject) so later policy changes never rewrite it.
+    """
     name = (recipient_name or "").strip()
     if not name or len(name) > 200:
         raise InvalidRecipientError("The recipient's name is required (at most 200 characters).")
@@ -71,11 +76,12 @@ def build_credential(
             "type": ["AchievementSubject"],
             "name": name,
             "identifier": [hashed_identifier(recipient_email, secrets.token_hex(16))],
-            "achievement": to_achievement(badge, base_url=identity.settings.public_url, creator=profile),
-            "creditsEarned": float(badge.pdp_value),
+            "achievement": to_achievement(badge, base_url=identity.settings.public_url, pdp=pdp, creator=profile),
         },
         "credentialSchema": [{"id": ACHIEVEMENT_CREDENTIAL_SCHEMA_ID, "type": "JsonSchema"}],
     }
+    if pdp is not None:
+        credential["credentialSubject"]["creditsEarned"] = float(pdp.value)
     if valid_until is not None:
         credential["validUntil"] = _iso(valid_until)
     return credential
@@ -104,6 +110,7 @@ def issue_credential(
     badge: BadgeClass,
     *,
     identity: IssuerIdentity,
+    policy: PdpPolicy,
     recipient_email: str,
     recipient_name: str,
     actor: str,
@@ -113,8 +120,9 @@ def issue_credential(
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     email = normalise_email(recipient_email)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
+    pdp = policy.value_on(badge.slug, badge.pathway, now)
     unsigned = build_credential(badge, identity=identity, recipient_email=email, recipient_name=recipient_name,
-                                issued_at=now, credential_id=credential_id)
+                                issued_at=now, credential_id=credential_id, pdp=pdp)
     signed, key_id = sign_credential(unsigned, identity, now=now)
     row = Credential(
         credential_id=credential_id,
@@ -126,12 +134,14 @@ def issue_credential(
         issuer_did=identity.did,
         key_id=key_id,
         issued_at=now,
+        pdp_value=pdp.value if pdp else None,
         document=json.dumps(signed, ensure_ascii=False, indent=2),
     )
     session.add(row)
     session.flush()
     record_event(session, actor=actor, action="credential.issued", subject=credential_id,
-                 detail={"achievement": badge.slug, "version": badge.version, "key_id": row.key_id})
+                 detail={"achievement": badge.slug, "version": badge.version, "key_id": row.key_id,
+                         "pdp": pdp.value if pdp else None})
     return row
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -46,9 +46,47 @@ class Credential(Base):
     issuer_did: Mapped[str] = mapped_column(String(500))
     key_id: Mapped[str] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime] = mapped_column()
+    pdp_value: Mapped[float | None] = mapped_column()  # PDPs in force when earned (also in the document)
     document: Mapped[str] = mapped_column(Text)
 
     recipient: Mapped[User | None] = relationship()
+
+
+class BadgeClassRecord(Base):
+    """A micro-credential in the catalogue: its status and which version is current."""
+
+    __tablename__ = "badge_classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | retired
+    current_version: Mapped[int] = mapped_column(Integer)
+    # What the definition file said at the last sync (content hash + status), so a sync can tell
+    # a changed file from a web edit made since, and never silently undo the latter.
+    file_fingerprint: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    versions: Mapped[list[BadgeClassVersion]] = relationship(back_populates="badge_class",
+                                                             order_by="BadgeClassVersion.version")
+
+
+class BadgeClassVersion(Base):
+    """One immutable version of a badge class: the validated definition and its content hash."""
+
+    __tablename__ = "badge_class_versions"
+    __table_args__ = (UniqueConstraint("badge_class_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge_class_id: Mapped[int] = mapped_column(ForeignKey("badge_classes.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    definition: Mapped[dict] = mapped_column(JSON)  # canonical definition, alignments resolved
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)  # a custom image; None: generated
+    source: Mapped[str] = mapped_column(String(20))  # file | web
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    badge_class: Mapped[BadgeClassRecord] = relationship(back_populates="versions")
 
 
 class AuditEvent(Base):
@@ -62,3 +100,13 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(80), index=True)
     subject: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LoginFailure(Base):
+    """A failed login, keyed by account and by address, counted to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,4 +1,4 @@
-"""What a running app (or CLI command) holds: settings, database, catalogue, issuer identity."""
+"""What a running app (or CLI command) holds: settings, database, catalogue files, issuer identity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from badge_classes import BadgeClass
+from badge_classes import Catalog
 
 from .config import Settings
 from .db import Database
@@ -18,7 +18,7 @@ from .identity import IssuerIdentity
 class Runtime:
     settings: Settings
     database: Database
-    catalog: dict[str, BadgeClass]
+    catalog: Catalog  # the definition files as validated at start-up; the database holds versions
     _identity: IssuerIdentity | None = field(default=None, repr=False)
 
     def identity(self) -> IssuerIdentity:

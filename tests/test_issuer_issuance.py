@@ -25,14 +25,14 @@ def _rt(app: Flask) -> Runtime:
 
 def _issue(rt: Runtime, email: str = "T@Example.org", name: str = "Jo Teacher") -> Credential:
     with rt.database.transaction() as session:
-        return issue_credential(session, rt.catalog[SLUG], identity=rt.identity(), recipient_email=email,
+        return issue_credential(session, rt.catalog.badge_classes[SLUG], identity=rt.identity(), policy=rt.catalog.policy, recipient_email=email,
                                 recipient_name=name, actor="test")
 
 
 def _counts(rt: Runtime) -> tuple[int, int]:
     with rt.database.transaction() as session:
         return (session.scalar(select(func.count()).select_from(Credential)),
-                session.scalar(select(func.count()).select_from(AuditEvent)))
+                session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("credential.%"))))
 
 
 @pytest.fixture(params=["did_key", "did_web"])
@@ -45,7 +45,7 @@ def test_issued_credential_is_stored_and_verifies(any_app: Flask) -> None:
     row = _issue(rt)
     with rt.database.transaction() as session:
         stored = session.scalars(select(Credential)).one()
-        events = session.scalars(select(AuditEvent)).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action.like("credential.%"))).all()
     document = json.loads(stored.document)
     report = verify_credential(document, documents=rt.identity().documents)
     assert report.verified, [c for c in report.checks if not c.ok]
@@ -101,7 +101,7 @@ def test_sign_credential_refuses_an_invalid_document(app: Flask) -> None:
     rt = _rt(app)
     identity = rt.identity()
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    credential = issuance.build_credential(rt.catalog[SLUG], identity=identity, recipient_email="t@example.org",
+    credential = issuance.build_credential(rt.catalog.badge_classes[SLUG], identity=identity, recipient_email="t@example.org",
                                            recipient_name="Jo Teacher", issued_at=now,
                                            credential_id="urn:uuid:00000000-0000-4000-8000-000000000000")
     signed, key_id = sign_credential(credential, identity, now=now)  # the valid document signs

@@ -16,7 +16,7 @@ def test_home_lists_the_catalogue(app: Flask, client) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    for badge in app.extensions["microcred"].catalog.values():
+    for badge in app.extensions["microcred"].catalog.badge_classes.values():
         assert html.escape(badge.title) in page
     assert "Questioning: Higher-Order Questions" in page
 

@@ -26,9 +26,15 @@ def imported_top_levels(package: str) -> dict[str, set[str]]:
     return found
 
 
+# badge_classes validates its definition files with marshmallow (the catalogue issue asks for it);
+# it still has no web framework, database or HTTP stack.
+ALLOWED = {"verifier": set(), "keys": set(), "badge_classes": {"marshmallow"}}
+
+
 @pytest.mark.parametrize("package", ["verifier", "keys", "badge_classes"])
 def test_libraries_import_no_web_stack(package: str) -> None:
-    offenders = {f: n & WEB_STACK for f, n in imported_top_levels(package).items() if n & WEB_STACK}
+    forbidden = WEB_STACK - ALLOWED[package]
+    offenders = {f: n & forbidden for f, n in imported_top_levels(package).items() if n & forbidden}
     assert offenders == {}
 
 
