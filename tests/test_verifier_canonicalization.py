@@ -9,6 +9,7 @@ import random
 import shutil
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 
 from verifier import VerifierError, canonicalize
 from verifier import canonicalization, document_loader
-from verifier.document_loader import CONTEXTS_DIR, load_context
+from verifier.document_loader import CONTEXTS_DIR, OB_V3, VC_V2, load_context
+from verifier.errors import UndefinedTermError
 from verifier_support import (
     OB30,
     VECTORS,
@@ -104,6 +106,7 @@ def fresh_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(canonicalization, "_MEMO", canonicalization._ContextMemo())
     if hasattr(canonicalization, "_IRI_MEMO"):
         monkeypatch.setattr(canonicalization, "_IRI_MEMO", canonicalization._IriMemo())
+    monkeypatch.setattr(canonicalization, "_EXPANSION_MEMO", canonicalization._ExpansionMemo())
 
 
 def test_every_vector_document_is_found() -> None:
@@ -274,3 +277,57 @@ def test_safe_mode_equals_plain_on_positive_vectors(path: Path, reference: dict)
     assert safe == canonicalize(document, safe=False, memo=False)
     if _rel(path) in reference:
         assert reference[_rel(path)][True] == reference[_rel(path)][False] == ("ok", safe)
+
+
+# --- expansion memo: repeated objects (the embedded Achievement) ------------------------------
+
+def _catalogue_credentials() -> list[dict]:
+    """Credentials of two badge classes, several recipients each: the Achievement repeats."""
+    from badge_classes import load_catalog, to_achievement
+
+    catalog = load_catalog()
+    docs = []
+    for slug in sorted(catalog.badge_classes)[:2]:
+        badge = catalog.badge_classes[slug]
+        achievement = to_achievement(badge, base_url="https://badges.example.gov",
+                                     pdp=catalog.policy.value_on(slug, badge.pathway, datetime(2026, 1, 1)))
+        for i in range(3):
+            docs.append({
+                "@context": [VC_V2, OB_V3], "id": f"urn:uuid:00000000-0000-4000-8000-00000000000{i}",
+                "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": {"id": "did:example:issuer", "type": ["Profile"], "name": f"Issuer {i}"},
+                "validFrom": "2026-01-01T00:00:00Z",
+                "credentialSubject": {"type": ["AchievementSubject"], "name": f"Teacher {i}",
+                                      "achievement": json.loads(json.dumps(achievement))},
+            })
+    return docs
+
+
+def test_expansion_memo_equals_plain_on_repeated_achievements(fresh_memo: None) -> None:
+    docs = _catalogue_credentials()
+    expected = [canonicalize(doc, memo=False) for doc in docs]
+    for _ in range(2):  # cold, then every object warm
+        assert [canonicalize(doc, memo=True) for doc in docs] == expected
+
+
+def test_expansion_memo_never_caches_an_undefined_term(fresh_memo: None) -> None:
+    good = _catalogue_credentials()[0]
+    bad = json.loads(json.dumps(good))
+    bad["credentialSubject"]["achievement"]["notInTheContext"] = "smuggled"
+    canonicalize(good)
+    for _ in range(2):
+        with pytest.raises(UndefinedTermError):
+            canonicalize(bad)
+    # and the good one still canonicalizes as plain pyld does
+    assert canonicalize(good) == canonicalize(good, memo=False)
+
+
+def test_expansion_memo_keys_on_the_context(fresh_memo: None) -> None:
+    """The same object under another @context must not reuse the first expansion."""
+    doc = _catalogue_credentials()[0]
+    del doc["credentialSubject"]["achievement"]["inLanguage"]  # a term OB 3.0.2 does not define
+    other = json.loads(json.dumps(doc))
+    other["@context"] = [VC_V2, OB_V3.replace("3.0.3", "3.0.2")]
+    assert canonicalize(doc) == canonicalize(doc, memo=False)
+    assert canonicalize(other) == canonicalize(other, memo=False)
+    assert canonicalize(other) != canonicalize(doc)  # the 3.0.2 context maps some terms elsewhere

@@ -11,10 +11,14 @@ the output is identical). Two things are added to plain pyld:
   contexts for every node because each clone of an active context gets a fresh id; the
   memo returns the identical processed context for the same (active context, local
   context) pair. Output is unchanged (tests compare it with plain pyld).
+* A memo of expanded objects. Credentials of one badge class embed the same Achievement
+  (with its rubric, often most of the document); expanding an object is a pure function of
+  (frozen active context, active property, flags, the object's JSON), so a repeat is a copy.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -124,6 +128,56 @@ class _IriMemo:
 _IRI_MEMO = _IriMemo()
 
 
+class _ExpansionMemo:
+    """(active ctx, type-scoped ctx, property, flags, object JSON) -> expanded object (bounded)."""
+
+    MIN_KEYS = 4  # small objects cost less to expand than to serialize as a key
+
+    def __init__(self, size: int = 1024) -> None:
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def key(self, active_ctx: Any, type_scoped_ctx: Any, active_property: Any, element: Any,
+            flags: tuple) -> tuple | None:
+        if not isinstance(element, dict) or len(element) < self.MIN_KEYS or "@context" in element:
+            return None
+        if not isinstance(active_ctx, frozendict) or not isinstance(type_scoped_ctx, (frozendict, type(None))):
+            return None
+        try:
+            text = json.dumps(element, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        return (id(active_ctx), id(type_scoped_ctx), active_property, flags, text)
+
+    def get(self, key: tuple, active_ctx: Any, type_scoped_ctx: Any) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not active_ctx or entry[1] is not type_scoped_ctx:
+                return None
+            self._entries.move_to_end(key)
+        return _copy(entry[2])
+
+    def put(self, key: tuple, active_ctx: Any, type_scoped_ctx: Any, expanded: Any) -> None:
+        with self._lock:
+            # Holding the contexts keeps their ids from being reused while the entry lives.
+            self._entries[key] = (active_ctx, type_scoped_ctx, _copy(expanded))
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+def _copy(node: Any) -> Any:
+    """A deep copy of JSON-shaped data (pyld may annotate what it is given later on)."""
+    if isinstance(node, dict):
+        return {k: _copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) for v in node]
+    return node
+
+
+_EXPANSION_MEMO = _ExpansionMemo()
+
+
 class _SafeProcessor(JsonLdProcessor):
     """pyld's processor with safe-mode expansion and memoized context processing."""
 
@@ -151,6 +205,22 @@ class _SafeProcessor(JsonLdProcessor):
         if not self._memo or local_ctx is not None or defined is not None or not isinstance(active_ctx, frozendict):
             return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
         return _IRI_MEMO.expand(self, active_ctx, value, base, vocab)
+
+    def _expand(self, active_ctx, active_property, element, options, inside_list=False, inside_index=False,
+                type_scoped_ctx=None):
+        key = None
+        if self._memo:
+            key = _EXPANSION_MEMO.key(active_ctx, type_scoped_ctx, active_property, element,
+                                      (inside_list, inside_index, self._safe))
+            if key is not None:
+                hit = _EXPANSION_MEMO.get(key, active_ctx, type_scoped_ctx)
+                if hit is not None:
+                    return hit
+        result = super()._expand(active_ctx, active_property, element, options, inside_list=inside_list,
+                                 inside_index=inside_index, type_scoped_ctx=type_scoped_ctx)
+        if key is not None:
+            _EXPANSION_MEMO.put(key, active_ctx, type_scoped_ctx, result)
+        return result
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
