@@ -25,8 +25,8 @@ PATHWAY_COLOURS = {
     "teacher-leader": {"fill": "#5A2270", "accent": "#D6A8EA", "text": "#FFFFFF", "name": "deep plum"},
 }
 OUTER_R, RING_R, RING_W, TEXT_MARGIN = 252, 236, 8, 12
-MARK_X, MARK_Y, MARK_R = 256, 148, 76
-TITLE_TOP, TITLE_BOTTOM = 264, 394  # the centre of the badge stays plain pathway colour
+MARK_X, MARK_Y, MARK_R, MARK_SCALE = 256, 136, 68, 1.0  # glyphs are drawn in a 100-unit box
+TITLE_TOP, TITLE_BOTTOM = 220, 392  # three 40-unit lines stay where the hexagon is widest
 TITLE_SIZES = tuple(range(60, 38, -2))  # largest first; 40 is the legibility floor at 128 px
 LINE_HEIGHT, MAX_LINES = 1.1, 3
 RIBBON = ((40, 402), (472, 402), (454, 425), (472, 448), (40, 448), (58, 425))
@@ -55,7 +55,8 @@ def _glyph(category: str) -> tuple[str, list[Prim]]:
     key = " ".join(_clean(category).casefold().split())
     if key in GLYPHS:
         return GLYPHS[key]
-    return "circle with initials", [("ring", "ink", 0, 0, 40, 7), ("text", "ink", _initials(category), 0, 0, 34)]
+    initials = _initials(category)
+    return f"circle with the initials {initials}", [("ring", "ink", 0, 0, 40, 7), ("text", "ink", initials, 0, 0, 34)]
 
 
 def _em(char: str) -> float:
@@ -87,27 +88,28 @@ def _slots(size: int, count: int) -> list[tuple[float, float]]:
     return [(y, 2 * min(_half_width(y - 0.75 * size), _half_width(y + 0.22 * size))) for y in baselines]
 
 
-def _wrap(words: list[str], size: int, widths: list[float]) -> list[str]:
-    """Greedy word wrap to the line widths (the last repeats); words wider than a line are broken."""
+def _wrap(words: list[str], size: int, widths: list[float], hyphens: bool) -> tuple[list[str], bool]:
+    """Greedy wrap to the line widths (the last repeats), optionally after hyphens; and whether a word was broken."""
     lines: list[str] = []
-    for word in words:
-        if lines and _width(f"{lines[-1]} {word}", size) <= widths[min(len(lines), len(widths)) - 1]:
-            lines[-1] = f"{lines[-1]} {word}"
+    broken, split = False, re.compile(r"(?<=-)(?=[^-])" if hyphens else r"(?!)")
+    for part, sep in ((p, "" if i else " ") for word in words for i, p in enumerate(split.split(word))):
+        if lines and _width(lines[-1] + sep + part, size) <= widths[min(len(lines), len(widths)) - 1]:
+            lines[-1] += sep + part
             continue
         lines.append("")
-        for char in word:
+        for char in part:
             if lines[-1] and _width(lines[-1] + char, size) > widths[min(len(lines), len(widths)) - 1]:
                 lines.append("")
+                broken = True
             lines[-1] += char
-    return lines
+    return lines, broken
 
 
-def _fit(words: list[str], size: int, allow_breaks: bool) -> list[str] | None:
+def _fit(words: list[str], size: int, hyphens: bool, breaks: bool) -> list[str] | None:
     """Lines that fit their slots at this size, with the fewest lines; None if there are none."""
     for count in range(1, _max_lines(size) + 1):
-        lines = _wrap(words, size, [width for _, width in _slots(size, count)])
-        broken = len(" ".join(lines).split()) != len(words)
-        if (allow_breaks or not broken) and len(lines) <= _max_lines(size) and all(
+        lines, broken = _wrap(words, size, [width for _, width in _slots(size, count)], hyphens)
+        if (breaks or not broken) and len(lines) <= _max_lines(size) and all(
                 _width(line, size) <= width for line, (_, width) in zip(lines, _slots(size, len(lines)))):
             return lines
     return None
@@ -115,24 +117,30 @@ def _fit(words: list[str], size: int, allow_breaks: bool) -> list[str] | None:
 
 def _ellipsize(text: str, size: int, width: float) -> str:
     """Text shortened from the end, with an ellipsis, to fit the width."""
+    text = text.rstrip(" ,;:-")
     while text and _width(text + "…", size) > width:
         text = text[:-1].rstrip(" ,;:-")
     return text + "…"
 
 
-def _title_layout(badge: BadgeClass) -> tuple[int, list[str]]:
-    """The displayed title (without a leading 'Category: '), as (font size, wrapped lines)."""
+def _display_title(badge: BadgeClass) -> str:
+    """The title without a leading 'Category: ' (the category mark shows it)."""
     title, prefix = _clean(badge.title), _clean(badge.category).casefold() + ":"
-    if title.casefold().startswith(prefix) and title[len(prefix):].strip():
-        title = title[len(prefix):].strip()
-    words, smallest = title.split(), TITLE_SIZES[-1]
-    for size in TITLE_SIZES:
-        if (lines := _fit(words, size, allow_breaks=size == smallest)) is not None:
+    rest = title[len(prefix):].strip() if title.casefold().startswith(prefix) else ""
+    return rest or title
+
+
+def _title_layout(badge: BadgeClass) -> tuple[int, list[str]]:
+    """(font size, lines) of the displayed title: the largest size fitting three lines, else broken words, else '…'."""
+    words, smallest = _display_title(badge).split(), TITLE_SIZES[-1]
+    attempts = [(size, False, False) for size in TITLE_SIZES] + [(size, True, False) for size in TITLE_SIZES]
+    for size, hyphens, breaks in attempts + [(smallest, True, True)]:
+        if (lines := _fit(words, size, hyphens, breaks)) is not None:
             return size, lines
     widths = [width for _, width in _slots(smallest, MAX_LINES)]
-    lines = _wrap(words, smallest, widths)
+    lines = _wrap(words, smallest, widths, True)[0]
     if len(lines) > MAX_LINES:
-        lines = lines[:MAX_LINES - 1] + [_ellipsize(" ".join(lines[MAX_LINES - 1:]), smallest, widths[-1])]
+        lines = lines[:MAX_LINES - 1] + [_ellipsize(lines[MAX_LINES - 1], smallest, widths[-1])]
     return smallest, lines
 
 
@@ -152,6 +160,7 @@ def _n(value: float) -> str:
 
 
 def _points(points: tuple) -> str:
+    """Points for an SVG points attribute."""
     return " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
 
 
@@ -186,15 +195,14 @@ def category_mark(category: str, pathway: str = "team") -> str:
     colours = PATHWAY_COLOURS[pathway]
     body = "".join(_svg_prim(prim, colours) for prim in _glyph(category)[1])
     return (f'<g class="category-mark" transform="translate({MARK_X} {MARK_Y})">'
-            f'<circle r="{MARK_R}" fill="{colours["accent"]}"/>{body}</g>')
+            f'<circle r="{MARK_R}" fill="{colours["accent"]}"/><g transform="scale({MARK_SCALE})">{body}</g></g>')
 
 
 def _description(badge: BadgeClass) -> str:
     """What the image shows, for the SVG <desc>."""
-    colours, lines = PATHWAY_COLOURS[badge.pathway], _title_layout(badge)[1]
-    return (f"A {colours['name']} hexagonal badge with a {_glyph(badge.category)[0]} mark for the "
-            f"{_clean(badge.category)} category, the title “{' '.join(lines)}” and the label "
-            f"“{badge.pathway_name.upper()}”. Code {badge.human_code}, version {badge.version}.")
+    return (f"A {PATHWAY_COLOURS[badge.pathway]['name']} hexagonal badge showing a {_glyph(badge.category)[0]} "
+            f"for the {_clean(badge.category)} category, the title “{_display_title(badge)}” and a ribbon "
+            f"reading “{badge.pathway_name.upper()}”.")
 
 
 def badge_svg(badge: BadgeClass) -> str:
@@ -206,68 +214,73 @@ def badge_svg(badge: BadgeClass) -> str:
                          for (y, _), line in zip(_slots(size, len(lines)), lines))
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {VIEWBOX} {VIEWBOX}" width="{VIEWBOX}" '
-        f'height="{VIEWBOX}" role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}">',
+        f'height="{VIEWBOX}" role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
+        f'font-family={quoteattr(FONT_FAMILY)}>',
         f'<title id="{title_id}">{_text(alt_text(badge))}</title>',
         f'<desc id="{desc_id}">{_text(_description(badge))}</desc>',
         f'<polygon points="{_points(_hexagon(OUTER_R))}" fill="{colours["fill"]}"/>',
         f'<polygon points="{_points(_hexagon(RING_R))}" fill="none" stroke="{colours["accent"]}" '
         f'stroke-width="{RING_W}" stroke-linejoin="round"/>',
         category_mark(badge.category, badge.pathway),
-        f'<g font-family={quoteattr(FONT_FAMILY)} font-weight="bold" text-anchor="middle">',
+        '<g font-weight="bold" text-anchor="middle">',
         f'<g font-size="{size}" fill="{colours["text"]}">{text_lines}</g>',
         f'<polygon points="{_points(RIBBON)}" fill="{colours["accent"]}"/>',
-        f'<text x="256" y="{LABEL_Y}" font-size="{LABEL_SIZE}" letter-spacing="1" fill="{colours["fill"]}">'
+        f'<text x="256" y="{LABEL_Y}" font-size="{LABEL_SIZE}" fill="{colours["fill"]}">'
         f'{_text(badge.pathway_name.upper())}</text>',
         "</g>", "</svg>", ""])
 
 
 class _Canvas:
-    """Draws in view-box units onto a Pillow image of any size."""
+    """Draws in view-box units (optionally moved and scaled, by `origin`) onto a Pillow image."""
 
     def __init__(self, pixels: int, colours: dict[str, str]) -> None:
         self.image = Image.new("RGBA", (pixels, pixels), (0, 0, 0, 0))
-        self.draw, self.scale = ImageDraw.Draw(self.image), pixels / VIEWBOX
+        self.draw, self.scale, self.origin = ImageDraw.Draw(self.image), pixels / VIEWBOX, (0.0, 0.0, 1.0)
         self.rgb = {key: ImageColor.getrgb(value) for key, value in colours.items() if value.startswith("#")}
 
-    def pts(self, points: tuple, dx: float = 0, dy: float = 0) -> list[tuple[float, float]]:
-        return [((x + dx) * self.scale, (y + dy) * self.scale) for x, y in points]
+    def pts(self, points: tuple) -> list[tuple[float, float]]:
+        ox, oy, k = self.origin
+        return [((ox + k * x) * self.scale, (oy + k * y) * self.scale) for x, y in points]
+
+    def px(self, length: float) -> float:
+        return length * self.origin[2] * self.scale
 
     def disc(self, x: float, y: float, rx: float, ry: float, colour: str, width: float = 0) -> None:
-        box = [(x - rx) * self.scale, (y - ry) * self.scale, (x + rx) * self.scale, (y + ry) * self.scale]
+        """A filled ellipse, or its outline `width` wide inside the box when width is given."""
+        (left, top), (right, bottom) = self.pts(((x - rx, y - ry), (x + rx, y + ry)))
         if width:
-            self.draw.ellipse(box, outline=self.rgb[colour], width=max(1, round(width * self.scale)))
+            self.draw.ellipse([left, top, right, bottom], outline=self.rgb[colour], width=max(1, round(self.px(width))))
         else:
-            self.draw.ellipse(box, fill=self.rgb[colour])
+            self.draw.ellipse([left, top, right, bottom], fill=self.rgb[colour])
 
-    def line(self, points: tuple, colour: str, width: float, dx: float = 0, dy: float = 0) -> None:
+    def line(self, points: tuple, colour: str, width: float) -> None:
         """A polyline with round joins and caps."""
-        self.draw.line(self.pts(points, dx, dy), fill=self.rgb[colour], width=max(1, round(width * self.scale)),
-                       joint="curve")
+        self.draw.line(self.pts(points), fill=self.rgb[colour], width=max(1, round(self.px(width))), joint="curve")
         for x, y in (points[0], points[-1]):
-            self.disc(x + dx, y + dy, width / 2, width / 2, colour)
+            self.disc(x, y, width / 2, width / 2, colour)
 
     def text(self, x: float, y: float, text: str, size: float, colour: str) -> None:
         """Bold-looking text centred on x with its baseline at y."""
-        font = ImageFont.load_default(size=max(1.0, size * self.scale))
-        self.draw.text((x * self.scale, y * self.scale), text, font=font, fill=self.rgb[colour], anchor="ms",
-                       stroke_width=round(size * self.scale * 0.025), stroke_fill=self.rgb[colour])
+        font = ImageFont.load_default(size=max(1.0, self.px(size)))
+        self.draw.text(self.pts(((x, y),))[0], text, font=font, fill=self.rgb[colour], anchor="ms",
+                       stroke_width=round(self.px(size) * 0.025), stroke_fill=self.rgb[colour])
 
 
 def _png_prim(canvas: _Canvas, prim: Prim) -> None:
-    """Draw one glyph primitive, offset to the mark's position."""
+    """Draw one glyph primitive."""
     kind, paint, *args = prim
     colour = "fill" if paint == "ink" else "accent"
     if kind in ("circle", "ellipse"):
-        canvas.disc(MARK_X + args[0], MARK_Y + args[1], args[2], args[-1], colour)
+        canvas.disc(args[0], args[1], args[2], args[-1], colour)
     elif kind == "ring":
         x, y, radius, width = args
-        canvas.disc(MARK_X + x, MARK_Y + y, radius + width / 2, radius + width / 2, colour, width)
+        canvas.disc(x, y, radius + width / 2, radius + width / 2, colour, width)
     elif kind == "poly":
-        canvas.draw.polygon(canvas.pts(args[0], MARK_X, MARK_Y), fill=canvas.rgb[colour])
+        canvas.draw.polygon(canvas.pts(args[0]), fill=canvas.rgb[colour])
     elif kind == "line":
-        canvas.line(args[1], colour, args[0], MARK_X, MARK_Y)
+        canvas.line(args[1], colour, args[0])
     else:
-        canvas.text(MARK_X + args[1], MARK_Y + args[2] + 0.36 * args[3], args[0], args[3], colour)
+        canvas.text(args[1], args[2] + 0.36 * args[3], args[0], args[3], colour)
 
 
 def badge_png(badge: BadgeClass, size: int = 512) -> bytes:
@@ -279,8 +292,10 @@ def badge_png(badge: BadgeClass, size: int = 512) -> bytes:
     canvas.draw.polygon(canvas.pts(_hexagon(OUTER_R)), fill=canvas.rgb["fill"])
     canvas.line(_hexagon(RING_R) + _hexagon(RING_R)[:2], "accent", RING_W)
     canvas.disc(MARK_X, MARK_Y, MARK_R, MARK_R, "accent")
+    canvas.origin = (MARK_X, MARK_Y, MARK_SCALE)
     for prim in _glyph(badge.category)[1]:
         _png_prim(canvas, prim)
+    canvas.origin = (0.0, 0.0, 1.0)
     font_size, lines = _title_layout(badge)
     for (y, _), line in zip(_slots(font_size, len(lines)), lines):
         canvas.text(256, y, line, font_size, "text")
