@@ -48,6 +48,9 @@ def read_data_file(path: Path) -> Any:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            detail = f"line {mark.line + 1}, column {mark.column + 1}: {getattr(exc, 'problem', None) or detail}"
         raise DefinitionInvalid(path.name, [("(file)", f"cannot be read: {detail}")]) from None
 
 
@@ -91,7 +94,8 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     policy = None
     try:
         policy_path = directory / "config" / "pdp_policy.yaml"
-        policy = parse_policy(read_data_file(policy_path), source=policy_path.name, slugs=set(badges))
+        known = set(badges) | {p.stem for p in definition_files(directory / "definitions")}
+        policy = parse_policy(read_data_file(policy_path), source=policy_path.name, slugs=known)
     except BadgeClassError as exc:
         errors.append(exc)
     if errors or policy is None:

@@ -49,13 +49,16 @@ def sync_catalog(session: Session, catalog: Catalog, *, actor: str, force: bool 
         if record is not None and record.file_fingerprint == fingerprint(badge):
             changes.append(SyncChange(slug, "unchanged", record.current_version))
             continue
-        if record is not None and record.file_fingerprint and not force and _edited_on_web_since_sync(record):
+        if record is not None and not force and _edited_on_web_since_sync(record, badge):
             changes.append(SyncChange(slug, "conflict", record.current_version,
                                       "edited on the web since the last sync; export it or sync with --force"))
             continue
+        if record is not None and not force and _file_status(record) == badge.status:
+            # Only a status the file changed wins; otherwise keep what an administrator set.
+            badge = replace(badge, status=record.status)
         record, change = record_definition(session, badge, image=catalog.image_bytes(badge), source="file",
                                            actor=actor)
-        record.file_fingerprint = fingerprint(badge)
+        record.file_fingerprint = fingerprint(catalog.badge_classes[slug])
         changes.append(change)
     for slug, record in sorted(records.items()):
         if slug not in catalog.badge_classes:
@@ -63,10 +66,17 @@ def sync_catalog(session: Session, catalog: Catalog, *, actor: str, force: bool 
     return changes
 
 
-def _edited_on_web_since_sync(record: BadgeClassRecord) -> bool:
+def _edited_on_web_since_sync(record: BadgeClassRecord, badge: BadgeClass) -> bool:
+    """The current version came from the web, differs from the file, and is not what the file said
+    at the last sync (a file that equals the web version, e.g. an export, is no conflict)."""
     current = record.versions[-1]
     synced_hash = (record.file_fingerprint or "").rsplit(":", 1)[0]
-    return current.source == "web" and current.content_hash != synced_hash
+    return current.source == "web" and current.content_hash not in (synced_hash, badge.content_hash)
+
+
+def _file_status(record: BadgeClassRecord) -> str | None:
+    """The status the file had at the last sync."""
+    return record.file_fingerprint.rsplit(":", 1)[1] if record.file_fingerprint else None
 
 
 def record_definition(session: Session, badge: BadgeClass, *, image: bytes | None, source: str,
