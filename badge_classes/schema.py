@@ -22,7 +22,14 @@ DEFAULT_LEVELS = [
     {"name": "Not yet demonstrated", "description": "The evidence does not yet address the criterion."},
 ]
 
-_Text = lambda **kw: fields.String(required=True, validate=validate.Length(min=1, max=kw.pop("max", 4000)), **kw)  # noqa: E731
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def _Text(*, max: int = 4000) -> fields.String:  # noqa: N802 - reads like a field class
+    """Required text with visible content, at most `max` characters."""
+    return fields.String(required=True, validate=[validate.Length(min=1, max=max), _not_blank])
 
 
 def _url(**kw: Any) -> fields.Url:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from badge_classes import load_catalog
 
 from .config import load_settings, secret_key
 from .db import Database
 from .runtime import Runtime
+
+csrf = CSRFProtect()
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=(settings.base_url or "").startswith("https://"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -29,11 +34,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in config.items() if k.isupper()})
     runtime = Runtime(settings=settings, database=Database(settings.database_url), catalog=load_catalog(settings.catalog_dir))
     app.extensions["microcred"] = runtime
+    if settings.proxy_count:
+        # Behind N trusted proxies, the client address (login rate limits) and scheme come from them.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import cli
-    from .views import errors, public
+    from .views import admin, auth, catalog, errors, public
 
+    csrf.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     errors.register(app)
     cli.register(app)
     return app

@@ -9,7 +9,7 @@ import json
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,7 +53,7 @@ def init_command(demo: bool) -> None:
     settings = rt.settings
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    secret_key(settings, create=True)
+    current_app.config["SECRET_KEY"] = secret_key(settings, create=True)
     try:
         rt.database.upgrade()
         from .identity import IssuerIdentity

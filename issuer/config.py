@@ -23,6 +23,7 @@ class Settings:
     issuer_email: str = "microcredentials@education.example.gov"
     issuer_url: str | None = None
     catalog_dir: Path | None = None  # None: the catalogue shipped in badge_classes/
+    proxy_count: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers to trust
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -66,6 +67,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         issuer_email=pick("issuer_email", Settings.issuer_email),
         issuer_url=pick("issuer_url"),
         catalog_dir=Path(pick("catalog_dir")).resolve() if pick("catalog_dir") else None,
+        proxy_count=_whole_number("MICROCRED_PROXY_COUNT", pick("proxy_count", 0)),
         environ=env,
     )
 
@@ -87,3 +89,15 @@ def secret_key(settings: Settings, *, create: bool) -> str | None:
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value
+
+
+def _whole_number(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}.")
+    return number

@@ -26,6 +26,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Sessions carry the epoch they were made in; signing out bumps it, so every copy of an
+    # old session cookie stops working (the cookie itself cannot be recalled).
+    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
 from flask import Flask
+
+from issuer.catalog import get_record, set_status
 
 DID_WEB = "did:web:badges.example.gov"
 
 
 def test_home_lists_the_catalogue(app: Flask, client) -> None:
+    """Counts per pathway and links into the catalogue, read from the database (not the files)."""
     response = client.get("/")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    for badge in app.extensions["microcred"].catalog.badge_classes.values():
-        assert html.escape(badge.title) in page
-    assert "Questioning: Higher-Order Questions" in page
+    badges = app.extensions["microcred"].catalog.badge_classes.values()
+    team = sum(b.pathway == "team" for b in badges)
+    leader = sum(b.pathway == "teacher-leader" for b in badges)
+    assert f'<a href="/achievements?pathway=team">Browse {team} TEAM-aligned micro-credentials</a>' in page
+    assert (f'<a href="/achievements?pathway=teacher-leader">Browse {leader} Teacher-leader micro-credentials</a>'
+            in page)
+    for category in ("Questioning", "Thinking", "Problem Solving"):
+        count = sum(b.category == category for b in badges)
+        assert f'<a href="/achievements?category={category.replace(" ", "+")}">{category}</a>' in page
+        assert f"({count} micro-credentials)" in page
+    assert f"See all {team + leader} micro-credentials" in page
+
+    with app.extensions["microcred"].database.transaction() as session:
+        set_status(session, get_record(session, "questioning-higher-order"), "retired", actor="test")
+    page = client.get("/").get_data(as_text=True)
+    assert f"Browse {team - 1} TEAM-aligned micro-credentials" in page
+    assert f"See all {team + leader - 1} micro-credentials" in page
 
 
 def test_did_document_of_a_did_web_issuer(did_web_app: Flask, did_web_client) -> None:
@@ -84,3 +99,27 @@ def test_did_document_with_an_invalid_base_url_is_not_a_500(make_app) -> None:
     response = misconfigured.test_client().get("/.well-known/did.json")
     assert 400 <= response.status_code < 500 or response.status_code == 503
     assert "MICROCRED_BASE_URL" in response.get_json()["error"]["message"]
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(make_app) -> None:
+    from sqlalchemy import select
+
+    from issuer.models import LoginFailure
+
+    app = make_app(proxy_count=1)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/login", data={"csrf_token": token, "email": "nobody@example.org", "password": "wrong"},
+                           headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.status_code == 401
+    with app.extensions["microcred"].database.transaction() as session:
+        keys = set(session.scalars(select(LoginFailure.key)))
+    assert "address:203.0.113.7" in keys
+
+
+def test_a_bad_proxy_count_is_a_clear_configuration_error(make_app) -> None:
+    from issuer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="MICROCRED_PROXY_COUNT"):
+        make_app(proxy_count="two")

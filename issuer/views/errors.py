@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from keys import KeyStoreError
@@ -15,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.path.startswith(("/api/", "/.well-known/")) or best == "application/json"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
+    return request.path.startswith(("/api/", "/.well-known/")) or best in ("application/json", "application/ld+json")
 
 
 def _answer(status: int, code: str, message: str):
@@ -34,6 +35,12 @@ def register(app: Flask) -> None:
     def key_error(exc: KeyStoreError):
         log.error("key store error: %s", exc.code)  # the message never holds secrets, but keep logs terse
         return _answer(503, exc.code, "The issuer's signing key is not available. " + exc.message)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(exc: SQLAlchemyError):
+        log.error("database error: %s", type(exc).__name__)
+        return _answer(503, "database_unavailable", "The service's database is not available or not set up yet "
+                       "(an administrator runs `microcred init`). Please try again later.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

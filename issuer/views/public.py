@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, jsonify, render_template
 
+from badge_classes import PATHWAYS
+
+from ..catalog import all_current
 from ..errors import IssuerError
 from ..runtime import runtime
 
 bp = Blueprint("public", __name__)
 
+YEAR_ONE_CATEGORIES = ("Questioning", "Thinking", "Problem Solving")  # the pilot's first TEAM-aligned set
+
 
 @bp.get("/")
 def home():
+    """The programme in brief, with counts from the catalogue in the database and links into it."""
     rt = runtime()
-    return render_template("public/index.html", catalog=rt.catalog.values(), settings=rt.settings)
+    with rt.database.transaction() as session:
+        badges = all_current(session)
+    pathways = Counter(b.pathway for b in badges)
+    categories = Counter(b.category for b in badges if b.pathway == "team")
+    return render_template(
+        "public/index.html", settings=rt.settings, total=len(badges),
+        pathways=[(code, name, pathways[code]) for code, name in PATHWAYS.items() if pathways[code]],
+        year_one=[(name, categories[name]) for name in YEAR_ONE_CATEGORIES if categories[name]])
 
 
 @bp.get("/.well-known/did.json")

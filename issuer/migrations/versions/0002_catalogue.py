@@ -1,4 +1,5 @@
-"""The catalogue (badge classes and their immutable versions) and failed logins for rate limiting.
+"""The catalogue (badge classes and their immutable versions), failed logins for rate limiting,
+session epochs (sign-out ends every copy of a session), PDP value on credentials.
 
 Revision ID: 0002
 Revises: 0001
@@ -15,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("credentials", sa.Column("pdp_value", sa.Float(), nullable=True))
+    op.add_column("users", sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "badge_classes",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -51,3 +53,5 @@ def downgrade() -> None:
     op.drop_table("badge_classes")
     with op.batch_alter_table("credentials") as batch:
         batch.drop_column("pdp_value")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_epoch")
