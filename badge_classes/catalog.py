@@ -24,6 +24,7 @@ from .schema import parse_definition
 PACKAGE_CATALOG = Path(__file__).parent
 DEFINITION_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, ~10x faster
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def read_data_file(path: Path) -> Any:
     """YAML or JSON by suffix; raises DefinitionInvalid when unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         mark = getattr(exc, "problem_mark", None)
