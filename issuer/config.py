@@ -24,6 +24,12 @@ class Settings:
     issuer_url: str | None = None
     catalog_dir: Path | None = None  # None: the catalogue shipped in badge_classes/
     proxy_count: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers to trust
+    in_progress_limit: int = 3  # micro-credentials a teacher may have open at once (the pilot: three)
+    max_upload_mb: int = 100  # per evidence file (classroom video is large)
+    blind_review: bool = True  # assessors see no teacher name or district until they decide
+    assessor_own_district: bool = True  # may an assessor review teachers of their own district?
+    smtp_url: str | None = None  # smtp://user:password@host:port (smtps:// for TLS); unset: log only
+    mail_from: str = "microcredentials@education.example.gov"
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -68,6 +74,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         issuer_url=pick("issuer_url"),
         catalog_dir=Path(pick("catalog_dir")).resolve() if pick("catalog_dir") else None,
         proxy_count=_whole_number("MICROCRED_PROXY_COUNT", pick("proxy_count", 0)),
+        in_progress_limit=_whole_number("MICROCRED_IN_PROGRESS_LIMIT", pick("in_progress_limit", 3)),
+        max_upload_mb=_whole_number("MICROCRED_MAX_UPLOAD_MB", pick("max_upload_mb", 100)),
+        blind_review=_flag("MICROCRED_BLIND_REVIEW", pick("blind_review", True)),
+        assessor_own_district=_flag("MICROCRED_ASSESSOR_OWN_DISTRICT", pick("assessor_own_district", True)),
+        smtp_url=pick("smtp_url"),
+        mail_from=pick("mail_from", Settings.mail_from),
         environ=env,
     )
 
@@ -101,3 +113,16 @@ def _whole_number(name: str, value: Any) -> int:
 
         raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}.")
     return number
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    from .errors import ConfigError
+
+    raise ConfigError(f"{name} must be true or false, not {value!r}.")

@@ -1,19 +1,14 @@
-"""Typed SQLAlchemy 2.0 models. Credentials are stored exactly as signed, never rebuilt from columns."""
+"""People, credentials, the catalogue's versions, the audit log. Credentials are stored exactly as
+signed, never rebuilt from columns."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+from .base import Base, utcnow
 
 
 class User(Base):
@@ -29,7 +24,12 @@ class User(Base):
     # Sessions carry the epoch they were made in; signing out bumps it, so every copy of an
     # old session cookie stops working (the cookie itself cannot be recalled).
     session_epoch: Mapped[int] = mapped_column(default=0)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)  # home district
+    active: Mapped[bool] = mapped_column(default=True)  # a deactivated account cannot sign in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.roles or []))
 
 
 class Credential(Base):
@@ -49,7 +49,9 @@ class Credential(Base):
     issuer_did: Mapped[str] = mapped_column(String(500))
     key_id: Mapped[str] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime] = mapped_column()
-    pdp_value: Mapped[float | None] = mapped_column()  # PDPs in force when earned (also in the document)
+    pdp_value: Mapped[float | None] = mapped_column(Float)  # PDPs in force when earned (also in the document)
+    # The approved submission it was issued for: unique, so one approval can never make two.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
     document: Mapped[str] = mapped_column(Text)
 
     recipient: Mapped[User | None] = relationship()

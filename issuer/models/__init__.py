@@ -1,0 +1,12 @@
+"""Typed SQLAlchemy 2.0 models, one module per area; import them from here."""
+
+from .base import Base, utcnow
+from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
+from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
+from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, SubmissionFile
+
+__all__ = [
+    "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
+    "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
+    "SubmissionFile", "User", "utcnow",
+]
