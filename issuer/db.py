@@ -17,9 +17,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys and a busy timeout so concurrent writers wait."""
+    """An engine. SQLite gets foreign keys, WAL, a busy timeout, and BEGIN IMMEDIATE: transactions
+    take the write lock when they start, so two that read-then-write (two approvals of one
+    submission) run one after the other and the second sees the first's result, instead of
+    failing with "database is locked" when it tries to write on a stale snapshot."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # isolation_level=None: pysqlite leaves transaction control to the "begin" hook below.
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
@@ -27,6 +31,10 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):  # noqa: ANN001
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -54,6 +54,8 @@ def build_credential(
     credential_id: str,
     pdp: PdpValue | None = None,
     valid_until: datetime | None = None,
+    evidence: list[dict[str, Any]] | None = None,
+    results: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award.
 
@@ -82,6 +84,10 @@ def build_credential(
     }
     if pdp is not None:
         credential["credentialSubject"]["creditsEarned"] = float(pdp.value)
+    if results:
+        credential["credentialSubject"]["result"] = results
+    if evidence:
+        credential["evidence"] = evidence
     if valid_until is not None:
         credential["validUntil"] = _iso(valid_until)
     return credential
@@ -115,14 +121,22 @@ def issue_credential(
     recipient_name: str,
     actor: str,
     now: datetime | None = None,
+    evidence: list[dict[str, Any]] | None = None,
+    results: list[dict[str, Any]] | None = None,
+    submission_id: int | None = None,
+    recipient_user_id: int | None = None,
 ) -> Credential:
-    """Build, sign, verify and store one credential, with its audit event, in the caller's transaction."""
+    """Build, sign, verify and store one credential, with its audit event, in the caller's transaction.
+
+    With `submission_id`, the unique column makes a second credential for the same approval fail.
+    """
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     email = normalise_email(recipient_email)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     pdp = policy.value_on(badge.slug, badge.pathway, now)
     unsigned = build_credential(badge, identity=identity, recipient_email=email, recipient_name=recipient_name,
-                                issued_at=now, credential_id=credential_id, pdp=pdp)
+                                issued_at=now, credential_id=credential_id, pdp=pdp, evidence=evidence,
+                                results=results)
     signed, key_id = sign_credential(unsigned, identity, now=now)
     row = Credential(
         credential_id=credential_id,
@@ -135,6 +149,8 @@ def issue_credential(
         key_id=key_id,
         issued_at=now,
         pdp_value=pdp.value if pdp else None,
+        submission_id=submission_id,
+        recipient_user_id=recipient_user_id,
         document=json.dumps(signed, ensure_ascii=False, indent=2),
     )
     session.add(row)
