@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 from flask import Flask
@@ -32,6 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update({k: v for k, v in config.items() if k.isupper()})
+    if not app.logger.level:
+        # INFO lines of issuer.* (such as "mail to ...: ..." with the demo's links) reach Flask's
+        # stderr handler, unless the deployment configures logging itself.
+        app.logger.setLevel(logging.INFO)
     runtime = Runtime(settings=settings, database=Database(settings.database_url), catalog=load_catalog(settings.catalog_dir))
     app.extensions["microcred"] = runtime
     if settings.proxy_count:
@@ -40,13 +45,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import cli
-    from .views import admin, auth, catalog, errors, public
+    from .views import admin, assessor, auth, catalog, credentials, errors, people, public, teacher
 
+    app.register_blueprint(auth.bp)  # first: the signed-in user is known before the CSRF check runs
     csrf.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(catalog.bp)
-    app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(assessor.bp, url_prefix="/review")
+    app.register_blueprint(people.bp, url_prefix="/people")
+    app.register_blueprint(teacher.bp, url_prefix="/my")
+    app.register_blueprint(credentials.bp)
     errors.register(app)
     cli.register(app)
     return app

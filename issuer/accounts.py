@@ -11,7 +11,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import User
+from .audit import record_event
+from .models import District, Enrolment, User
 
 _hasher = PasswordHasher()
 ROLES = ("teacher", "assessor", "coordinator", "licensure", "admin")
@@ -22,6 +23,13 @@ DEMO_ACCOUNTS = (
     ("licensure@demo.microcred.test", "Lee Licensure", ["licensure"]),
     ("teacher@demo.microcred.test", "Taylor Teacher", ["teacher"]),
 )
+
+# The demo's districts; the assessor's is another district than the teacher's, so blind
+# cross-district review is the natural case.
+DEMO_DISTRICTS = (("Maple County Schools", "MCS"), ("River City Schools", "RCS"))
+DEMO_HOMES = {"coordinator@demo.microcred.test": "MCS", "teacher@demo.microcred.test": "MCS",
+              "assessor@demo.microcred.test": "RCS"}
+DEMO_ENROLMENT = ("teacher@demo.microcred.test", "MCS", "team")
 
 
 def hash_password(password: str) -> str:
@@ -57,3 +65,35 @@ def ensure_demo_accounts(session: Session, logins_file: Path) -> list[tuple[str,
     with os.fdopen(fd, "w") as fh:
         json.dump(saved, fh, indent=2)
     return result
+
+
+def ensure_demo_districts(session: Session, *, year: str) -> list[str]:
+    """Create the demo districts, give the demo coordinator, teacher and assessor their home district,
+    and enrol the demo teacher in `year` (idempotent: nothing that exists is changed). One line each."""
+    districts = {}
+    for name, code in DEMO_DISTRICTS:
+        district = session.scalar(select(District).where((District.code == code) | (District.name == name)))
+        if district is None:
+            district = District(name=name, code=code)
+            session.add(district)
+            session.flush()
+        districts[code] = district
+    users = {u.email: u for u in session.scalars(select(User).where(User.email.in_(DEMO_HOMES)))}
+    for email, code in DEMO_HOMES.items():
+        if email in users and users[email].district_id is None:
+            users[email].district_id = districts[code].id
+    email, code, pathway = DEMO_ENROLMENT
+    teacher = users.get(email)
+    enrolment = teacher and session.scalar(select(Enrolment).where(Enrolment.user_id == teacher.id,
+                                                                   Enrolment.year == year))
+    if teacher is not None and enrolment is None:
+        enrolment = Enrolment(user_id=teacher.id, district_id=districts[code].id, pathway=pathway, year=year,
+                              created_by="cli:demo")
+        session.add(enrolment)
+        record_event(session, actor="cli:demo", action="enrolment.created", subject=f"user:{email}",
+                     detail={"year": year, "from": None, "to": {"district": code, "pathway": pathway}})
+    lines = [f"{d.name} ({d.code}): " + (", ".join(sorted(u.email for u in users.values() if u.district_id == d.id))
+                                         or "nobody yet") for d in districts.values()]
+    if enrolment:
+        lines.append(f"{email} is enrolled for {year}: {enrolment.pathway} pathway")
+    return lines

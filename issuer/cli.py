@@ -1,12 +1,13 @@
 """The `microcred` command line, built on Flask's CLI (so `flask --app issuer ...` works too).
 
-Contract (kept stable): init [--demo], run, catalog list|validate|sync|export|retire|activate, issue, verify, keys generate|list|rotate|revoke.
+Contract (kept stable): init [--demo], run, catalog list|validate|sync|export|retire|activate, issue, verify, keys generate|list|rotate|revoke, mail send|list.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 from flask import Flask, current_app
@@ -18,11 +19,13 @@ from badge_classes import BadgeClassError
 from keys import KeyStoreError
 
 from . import create_app
-from .accounts import ensure_demo_accounts
+from .accounts import ensure_demo_accounts, ensure_demo_districts
 from .config import secret_key
 from .errors import IssuerError
 from .runtime import runtime
 from .catalog_command import catalog_group, sync_files
+from .mail_command import mail_group
+from .people import programme_year
 from .verify_command import verify_command
 
 
@@ -83,6 +86,11 @@ def init_command(demo: bool) -> None:
     if demo:
         with rt.database.transaction() as session:
             logins = ensure_demo_accounts(session, settings.secrets_dir / "demo-logins.json")
+            places = ensure_demo_districts(session, year=programme_year(datetime.now(timezone.utc).date()))
+        click.echo("Demo districts:")
+        for line in places:
+            click.echo(f"  {line}")
+        # The logins come last: scripts read every line after this header as "email password roles".
         click.echo("Demo accounts (email / password / roles):")
         for email, password, roles in logins:
             click.echo(f"  {email}  {password}  {', '.join(roles)}")
@@ -197,7 +205,7 @@ def keys_revoke(key_id: str, reason: str) -> None:
     click.echo(f"Active key now: {_store().active().key_id}")
 
 
-COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group)
+COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group)
 
 
 def _create_app() -> Flask:

@@ -108,7 +108,11 @@ def decide(session: Session, submission_id: int, *, assessor: User, levels: dict
     now = now or now_utc()
     work = load_for_review(session, submission_id, assessor=assessor, own_district_allowed=own_district_allowed)
     badge, sub = work.badge, work.submission
+    if sub.state != "submitted" or sub.revision != revision:
+        raise AlreadyDecided("This submission was already decided, withdrawn or changed since you opened it; "
+                             "nothing was recorded. Reload the queue.")
     _check_decision(badge, levels, feedback, decision)
+    levels = {c.id: levels[c.id] for c in badge.criteria}  # only the badge's criteria are recorded
     claimed = session.execute(
         update(Submission)
         .where(Submission.id == sub.id, Submission.state == "submitted", Submission.revision == revision)

@@ -199,7 +199,8 @@ def missing(work: Work) -> list[str]:
     return out
 
 
-def submit(session: Session, work: Work, *, teacher: User, revision: int, now: datetime | None = None) -> Attempt:
+def submit(session: Session, work: Work, *, teacher: User, revision: int, own_district_allowed: bool = True,
+           now: datetime | None = None) -> Attempt:
     """Send the work for review: a snapshot becomes the next attempt. Incomplete work is refused."""
     now = now or now_utc()
     sub = _editable(work, teacher, revision)
@@ -213,7 +214,7 @@ def submit(session: Session, work: Work, *, teacher: User, revision: int, now: d
     _touch(sub, now)
     session.flush()
     _audit(session, teacher, sub, "submission.submitted", before, "submitted", attempt=attempt.number)
-    _notify_assessors(session, work, teacher)
+    _notify_assessors(session, work, own_district_allowed)
     return attempt
 
 
@@ -253,8 +254,9 @@ def _editable(work: Work, teacher: User, revision: int) -> Submission:
 
 def _check_revision(sub: Submission, revision: int) -> None:
     if revision != sub.revision:
-        raise StaleForm("This submission changed since you opened the page (in another tab or window). "
-                        "Your entry below was not saved; copy anything you need, then reload.")
+        raise StaleForm("This submission changed since you opened the page (in another tab or window), so "
+                        "your entry was not saved yet. It is kept below: check it against the saved version "
+                        "and save again.")
 
 
 def _touch(sub: Submission, now: datetime | None) -> None:
@@ -275,11 +277,14 @@ def _audit(session: Session, actor: User, sub: Submission, action: str, before: 
                  detail={"from": before, "to": after, **detail})
 
 
-def _notify_assessors(session: Session, work: Work, teacher: User) -> None:
+def _notify_assessors(session: Session, work: Work, own_district_allowed: bool) -> None:
+    """Tell the assessors who may judge this work (not its author; not its district if so configured)."""
     from .mail import queue_mail
+    from .reviews import may_review
 
-    assessors = session.scalars(select(User).where(User.active.is_(True), User.id != teacher.id)).all()
-    for assessor in (a for a in assessors if a.has_role("assessor")):
+    assessors = session.scalars(select(User).where(User.active.is_(True))).all()
+    for assessor in (a for a in assessors
+                     if may_review(a, work.submission, own_district_allowed=own_district_allowed) is None):
         queue_mail(session, to=assessor.email, kind="new_submission",
                    subject=f"New submission to review: {work.badge.title}",
                    body=f"A submission for “{work.badge.title}” is waiting in the review queue.")

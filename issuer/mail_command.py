@@ -1,0 +1,73 @@
+"""`microcred mail ...`: send the outbox over SMTP, list recent mail."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import IssuerError
+from .mail import LINK_KINDS, deliver_pending, link_in, pending_count, recent_mail
+from .runtime import runtime
+
+
+def _database_failed(exc: SQLAlchemyError) -> click.ClickException:
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return click.ClickException(f"The database {runtime()._safe_url()} cannot be used: {reason}")
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Mail waiting in the outbox (invitations, password resets, decisions)."""
+
+
+@mail_group.command("send")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="Send at most this many messages.")
+@with_appcontext
+def mail_send(limit: int) -> None:
+    """Deliver pending messages over SMTP (MICROCRED_SMTP_URL); exit 1 when any failed."""
+    rt = runtime()
+    try:
+        if not rt.settings.smtp_url:
+            with rt.database.transaction() as session:
+                waiting = pending_count(session)
+            click.echo(f"Mail is not configured (set MICROCRED_SMTP_URL): nothing sent; {waiting} message(s) "
+                       "pending (see `microcred mail list`).")
+            return
+        sent, failed = deliver_pending(rt.database, rt.settings, limit=limit)
+        with rt.database.transaction() as session:
+            waiting = pending_count(session)
+    except IssuerError as exc:
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise _database_failed(exc) from None
+    click.echo(f"Sent {sent}, failed {failed}; {waiting} pending.")
+    if failed:
+        raise click.ClickException("Some messages were not sent: `microcred mail list --pending` shows why.")
+
+
+@mail_group.command("list")
+@click.option("--pending", is_flag=True, help="Only messages not sent yet.")
+@click.option("--to", "to", default=None, help="Only messages to this address.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+def mail_list(pending: bool, to: str | None, limit: int) -> None:
+    """The newest messages: when queued, to whom, subject, status (and, without SMTP, the link)."""
+    rt = runtime()
+    try:
+        with rt.database.transaction() as session:
+            messages = recent_mail(session, to=to, pending=pending, limit=limit)
+    except SQLAlchemyError as exc:
+        raise _database_failed(exc) from None
+    for m in messages:
+        if m.sent_at:
+            status = f"sent {m.sent_at:%Y-%m-%dT%H:%M:%SZ}"
+        else:
+            status = "pending" + (f" ({m.attempts} failed: {m.last_error})" if m.attempts else "")
+        click.echo(f"{m.created_at:%Y-%m-%dT%H:%M:%SZ}\t{m.kind}\t{m.to_address}\t{m.subject}\t{status}")
+        link = link_in(m.body) if m.kind in LINK_KINDS and not rt.settings.smtp_url else None
+        if link:
+            click.echo(f"\t{link}")
+    if not messages:
+        click.echo("No mail.")

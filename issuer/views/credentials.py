@@ -1,0 +1,78 @@
+"""A credential's public page at its unguessable address, and the signed document itself.
+
+The page shows what the credential says and the verification of the stored document, check by
+check. Asked for JSON (Accept), the answer is the stored text byte for byte: nothing is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from sqlalchemy import select
+
+from verifier import verify_credential
+
+from ..errors import IssuerError
+from ..models import Credential
+from ..runtime import runtime
+
+bp = Blueprint("credentials", __name__)
+
+HTML, VC_LD_JSON, LD_JSON, JSON = "text/html", "application/vc+ld+json", "application/ld+json", "application/json"
+CHECK_NAMES = {"parse": "Readable credential", "context": "Open Badges vocabulary", "schema": "Open Badges format",
+               "proof": "Signature", "issuer": "Issuer", "validity": "Dates", "status": "Revocation",
+               "recipient": "Recipient"}
+STATUS_WORDS = {"passed": "Passed", "failed": "Failed", "warning": "Note", "skipped": "Not checked"}
+
+
+@bp.get("/credentials/<public_id>")
+def credential(public_id: str):
+    """The credential page, or the signed document when JSON or JSON-LD is asked for."""
+    row = _find(public_id)
+    kind = request.accept_mimetypes.best_match([HTML, VC_LD_JSON, LD_JSON, JSON], default=HTML)
+    if kind != HTML:
+        response = Response(row.document.encode("utf-8"), mimetype=kind)
+        response.vary.add("Accept")
+        return response
+    document = json.loads(row.document)
+    report = verify_credential(document, documents=runtime().identity().documents)
+    response = Response(render_template("credentials/credential.html", row=row, facts=_facts(document),
+                                        report=report, check_names=CHECK_NAMES, status_words=STATUS_WORDS))
+    response.vary.add("Accept")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the address is the credential's only secret
+    return response
+
+
+@bp.get("/credentials/<public_id>/credential.json")
+def download(public_id: str):
+    """The signed document as a file to keep (byte for byte as stored)."""
+    row = _find(public_id)
+    response = Response(row.document.encode("utf-8"), mimetype=JSON)
+    response.headers["Content-Disposition"] = 'attachment; filename="credential.json"'
+    return response
+
+
+def _find(public_id: str) -> Credential:
+    """The credential with this public id; a 404 IssuerError when there is none."""
+    row = None
+    if len(public_id) <= 64:
+        with runtime().database.transaction() as session:
+            row = session.scalar(select(Credential).where(Credential.public_id == public_id))
+    if row is None:
+        raise IssuerError("There is no credential at this address.", code="unknown_credential").with_status(404)
+    return row
+
+
+def _facts(document: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows, read from the signed document (what anyone verifying it sees)."""
+    subject = document.get("credentialSubject") or {}
+    achievement = subject.get("achievement") or {}
+    issuer = document.get("issuer") or {}
+    return {"title": achievement.get("name", ""), "recipient": subject.get("name", ""),
+            "description": achievement.get("description", ""),
+            "issuer": issuer.get("name", "") if isinstance(issuer, dict) else str(issuer),
+            "issuer_url": issuer.get("url") if isinstance(issuer, dict) else None,
+            "pdp": subject.get("creditsEarned"), "valid_from": document.get("validFrom", ""),
+            "achievement_id": achievement.get("id")}
