@@ -71,3 +71,23 @@ def mail_list(pending: bool, to: str | None, limit: int) -> None:
             click.echo(f"\t{link}")
     if not messages:
         click.echo("No mail.")
+
+
+@mail_group.command("digest")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366),
+              help="The period the digest covers, ending now.")
+@with_appcontext
+def mail_digest(days: int) -> None:
+    """Queue each district coordinator's digest of their district's activity (run it weekly)."""
+    from datetime import datetime, timezone
+
+    from .digest import queue_coordinator_digests
+
+    rt = runtime()
+    try:
+        with rt.database.transaction() as session:
+            queued = queue_coordinator_digests(session, days=days, now=datetime.now(timezone.utc),
+                                               public_url=rt.settings.public_url)
+    except SQLAlchemyError as exc:
+        raise _database_failed(exc) from None
+    click.echo(f"Queued {queued} coordinator digest(s); `microcred mail send` delivers them.")

@@ -164,7 +164,10 @@ def file(file_id: int):
                          as_attachment=not inline, download_name=row.filename, etag=row.sha256,
                          conditional=True, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
+    if row.media_type != "application/pdf":
+        # No scripts from uploads. Not for PDFs: browsers refuse to run their PDF viewer in a
+        # sandboxed document, and the viewer keeps a PDF's own scripts in its sandbox anyway.
+        response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
