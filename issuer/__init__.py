@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import cli
-    from .views import admin, assessor, auth, catalog, credentials, errors, people, public, teacher
+    from .views import admin, assessor, auth, catalog, credentials, errors, people, public, status, teacher
 
     app.register_blueprint(auth.bp)  # first: the signed-in user is known before the CSRF check runs
     csrf.init_app(app)
@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(people.bp, url_prefix="/people")
     app.register_blueprint(teacher.bp, url_prefix="/my")
     app.register_blueprint(credentials.bp)
+    app.register_blueprint(status.bp)
     errors.register(app)
     cli.register(app)
     return app

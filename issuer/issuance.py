@@ -25,6 +25,7 @@ from .audit import record_event
 from .errors import CredentialInvalidError, InvalidRecipientError
 from .identity import IssuerIdentity
 from .models import Credential
+from .status import allocate_entry, list_credential
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -56,6 +57,7 @@ def build_credential(
     valid_until: datetime | None = None,
     evidence: list[dict[str, Any]] | None = None,
     results: list[dict[str, Any]] | None = None,
+    credential_status: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award.
 
@@ -88,6 +90,8 @@ def build_credential(
         credential["credentialSubject"]["result"] = results
     if evidence:
         credential["evidence"] = evidence
+    if credential_status:
+        credential["credentialStatus"] = credential_status
     if valid_until is not None:
         credential["validUntil"] = _iso(valid_until)
     return credential
@@ -125,6 +129,8 @@ def issue_credential(
     results: list[dict[str, Any]] | None = None,
     submission_id: int | None = None,
     recipient_user_id: int | None = None,
+    valid_until: datetime | None = None,
+    replaces: Credential | None = None,
 ) -> Credential:
     """Build, sign, verify and store one credential, with its audit event, in the caller's transaction.
 
@@ -134,10 +140,13 @@ def issue_credential(
     email = normalise_email(recipient_email)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     pdp = policy.value_on(badge.slug, badge.pathway, now)
+    status = allocate_entry(session, credential_id=credential_id, base_url=identity.settings.public_url)
     unsigned = build_credential(badge, identity=identity, recipient_email=email, recipient_name=recipient_name,
                                 issued_at=now, credential_id=credential_id, pdp=pdp, evidence=evidence,
-                                results=results)
+                                results=results, credential_status=status, valid_until=valid_until)
     signed, key_id = sign_credential(unsigned, identity, now=now)
+    # A list signed when it is new (or its signature is old), so offline checks find it at once.
+    list_credential(session, status["statusListCredential"].rsplit("/", 1)[1], identity, now)
     row = Credential(
         credential_id=credential_id,
         public_id=secrets.token_urlsafe(18),
@@ -151,6 +160,7 @@ def issue_credential(
         pdp_value=pdp.value if pdp else None,
         submission_id=submission_id,
         recipient_user_id=recipient_user_id,
+        replaces_id=replaces.credential_id if replaces is not None else None,
         document=json.dumps(signed, ensure_ascii=False, indent=2),
     )
     session.add(row)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from verifier import Problem, verify_credential
 from verifier.inputs import UnreadableInput, parse_credential_bytes
 from verifier.report import Check, Status, VerificationReport
+from verifier.status import status_list_checker
 
 from keys import KeyStoreError
 
 from .errors import IssuerError
 from .identity import IssuerIdentity
 from .runtime import runtime
+from .status import our_status_lists
 
 _SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
 
@@ -37,6 +41,24 @@ def _documents():
     if not rt.settings.keys_dir.exists():
         return None
     return IssuerIdentity.public(rt.settings).documents
+
+
+def _verify(document, documents) -> VerificationReport:
+    """Verify; our own credentials' status is read from this instance's signed lists."""
+    rt = runtime()
+    now = datetime.now(timezone.utc)
+    if documents is None:
+        return verify_credential(document, now=now)
+    try:
+        ready = rt.database.is_current()
+    except SQLAlchemyError:
+        ready = False
+    if not ready:  # no status lists to read: the verdict says "status unknown"
+        return verify_credential(document, now=now, documents=documents)
+    with rt.database.transaction() as session:
+        fetch = our_status_lists(session, IssuerIdentity.public(rt.settings), can_sign=False)
+        checker = status_list_checker(fetch, documents=documents, now=now)
+        return verify_credential(document, now=now, documents=documents, status_checker=checker)
 
 
 def _print(report: VerificationReport, as_json: bool) -> None:
@@ -68,7 +90,7 @@ def verify_command(source: str, as_json: bool) -> None:
         documents = _documents()
     except (KeyStoreError, IssuerError) as exc:
         _unreadable(as_json, exc.code, "The instance's key store cannot be read", exc.message)
-    report = verify_credential(document, documents=documents)
+    report = _verify(document, documents)
     _print(report, as_json)
     sys.exit(0 if report.verified else 1)
 

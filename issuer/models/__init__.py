@@ -3,10 +3,11 @@
 from .base import Base, utcnow
 from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
 from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
+from .status import StatusEntry, StatusList
 from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, SubmissionFile
 
 __all__ = [
     "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
     "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
-    "SubmissionFile", "User", "utcnow",
+    "StatusEntry", "StatusList", "SubmissionFile", "User", "utcnow",
 ]

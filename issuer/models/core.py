@@ -52,6 +52,11 @@ class Credential(Base):
     pdp_value: Mapped[float | None] = mapped_column(Float)  # PDPs in force when earned (also in the document)
     # The approved submission it was issued for: unique, so one approval can never make two.
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    # active | suspended | revoked; mirrored in the published status list (revocation is final)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column()
+    replaces_id: Mapped[str | None] = mapped_column(String(200))  # the credential this re-issue replaces
     document: Mapped[str] = mapped_column(Text)
 
     recipient: Mapped[User | None] = relationship()

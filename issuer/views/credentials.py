@@ -7,15 +7,18 @@ check. Asked for JSON (Accept), the answer is the stored text byte for byte: not
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
 from verifier import verify_credential
+from verifier.status import status_list_checker
 
 from ..errors import IssuerError
 from ..models import Credential
+from ..status import our_status_lists
 from ..runtime import runtime
 
 bp = Blueprint("credentials", __name__)
@@ -37,7 +40,7 @@ def credential(public_id: str):
         response.vary.add("Accept")
         return response
     document = json.loads(row.document)
-    report = verify_credential(document, documents=runtime().identity().documents)
+    report = _verify(document)
     response = Response(render_template("credentials/credential.html", row=row, facts=_facts(document),
                                         report=report, check_names=CHECK_NAMES, status_words=STATUS_WORDS))
     response.vary.add("Accept")
@@ -76,3 +79,13 @@ def _facts(document: dict[str, Any]) -> dict[str, Any]:
             "issuer_url": issuer.get("url") if isinstance(issuer, dict) else None,
             "pdp": subject.get("creditsEarned"), "valid_from": document.get("validFrom", ""),
             "achievement_id": achievement.get("id")}
+
+
+def _verify(document: dict):
+    """The live verdict, status read from this issuer's own published list."""
+    rt = runtime()
+    identity = rt.identity()
+    now = datetime.now(timezone.utc)
+    with rt.database.transaction() as session:
+        checker = status_list_checker(our_status_lists(session, identity), documents=identity.documents, now=now)
+        return verify_credential(document, now=now, documents=identity.documents, status_checker=checker)

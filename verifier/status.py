@@ -1,0 +1,188 @@
+"""W3C Bitstring Status List v1.0 (and the legacy StatusList2021): encode, decode, and check.
+
+A status list is a GZIP-compressed bitstring, multibase base64url ('u') encoded, in a signed
+BitstringStatusListCredential. Entry i with statusSize s occupies bits i*s .. i*s+s-1, bit 0
+being the left-most bit of the first byte (§4 Bitstring Encoding). `status_list_checker` makes
+the `status_checker` that verify_credential takes: it fetches the list through a callback,
+verifies the list credential itself, and reads the entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from .key_resolution import DocumentSource
+from .report import Check, Status
+
+MIN_ENTRIES = 131_072  # §5: at least 16 KB of bits, so a list says nothing about any one credential
+MAX_DECODED = 16 * 1024 * 1024  # a larger list is refused (a GZIP bomb is not a status list)
+ENTRY_TYPES = ("BitstringStatusListEntry", "StatusList2021Entry")
+LIST_TYPES = ("BitstringStatusListCredential", "StatusList2021Credential")
+
+Fetch = Callable[[str], "dict[str, Any] | None"]
+
+
+class StatusListError(ValueError):
+    """The status list or the entry is malformed; the message says how."""
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    purpose: str
+    value: int
+    message: str | None  # the statusMessage for this value, when the entry publishes one
+
+
+def encode_list(bits: bytes) -> str:
+    """encodedList: 'u' + base64url without padding of the GZIP-compressed bits (§4.1)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as fh:  # mtime 0: same bits, same text
+        fh.write(bits)
+    return "u" + base64.urlsafe_b64encode(buffer.getvalue()).rstrip(b"=").decode("ascii")
+
+
+def decode_list(encoded: Any) -> bytes:
+    """The bits of an encodedList (multibase 'u', or the plain base64url of StatusList2021)."""
+    if not isinstance(encoded, str) or not encoded:
+        raise StatusListError("The status list has no encodedList.")
+    text = encoded[1:] if encoded.startswith("u") else encoded
+    try:
+        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj(wbits=31)
+        bits = inflater.decompress(compressed, MAX_DECODED + 1)
+    except (ValueError, zlib.error) as exc:
+        raise StatusListError(f"The status list's encodedList cannot be decoded ({exc}).") from None
+    if len(bits) > MAX_DECODED or inflater.unconsumed_tail:
+        raise StatusListError("The status list is larger than 16 MB once decompressed.")
+    return bits
+
+
+def read_status(bits: bytes, index: int, size: int = 1) -> int:
+    """The value of entry `index` (statusSize `size` bits, most significant first)."""
+    start = index * size
+    if index < 0 or start + size > len(bits) * 8:
+        raise StatusListError(f"The status list has no entry {index}.")
+    value = 0
+    for bit in range(start, start + size):
+        value = (value << 1) | ((bits[bit // 8] >> (7 - bit % 8)) & 1)
+    return value
+
+
+def write_status(bits: bytearray, index: int, value: int, size: int = 1) -> None:
+    """Set entry `index` to `value` in place."""
+    start = index * size
+    if index < 0 or start + size > len(bits) * 8 or not 0 <= value < (1 << size):
+        raise StatusListError(f"Entry {index} value {value} does not fit the list.")
+    for offset in range(size):
+        bit = start + offset
+        mask = 1 << (7 - bit % 8)
+        if (value >> (size - 1 - offset)) & 1:
+            bits[bit // 8] |= mask
+        else:
+            bits[bit // 8] &= ~mask
+
+
+def entry_status(entry: dict[str, Any], list_credential: Any) -> EntryStatus:
+    """Read one credentialStatus entry from its (already verified) status list credential."""
+    purpose = entry.get("statusPurpose")
+    try:
+        index = int(entry.get("statusListIndex"))  # a string per BSL; the 1EdTech vectors use a number
+        size = int(entry.get("statusSize", 1))
+    except (TypeError, ValueError):
+        raise StatusListError("The status entry's statusListIndex or statusSize is not a whole number.") from None
+    if size < 1 or size > 8:
+        raise StatusListError(f"statusSize {size} is not supported.")
+    subject = list_credential.get("credentialSubject") if isinstance(list_credential, dict) else None
+    types = _types(list_credential.get("type")) if isinstance(list_credential, dict) else []
+    if not isinstance(subject, dict) or not set(types) & set(LIST_TYPES):
+        raise StatusListError("The statusListCredential is not a status list credential.")
+    purposes = _types(subject.get("statusPurpose"))
+    if purpose not in purposes:
+        raise StatusListError(f"The status list is for {', '.join(map(str, purposes)) or 'no purpose'}, "
+                              f"not {purpose!r}.")
+    value = read_status(decode_list(subject.get("encodedList")), index, size)
+    return EntryStatus(purpose=str(purpose), value=value, message=_message(entry, value))
+
+
+def _message(entry: dict[str, Any], value: int) -> str | None:
+    for item in entry.get("statusMessage") or []:
+        if isinstance(item, dict) and _hex_value(item.get("status")) == value:
+            return str(item.get("message"))
+    return None
+
+
+def _hex_value(text: Any) -> int | None:
+    try:
+        return int(str(text), 16)
+    except ValueError:
+        return None
+
+
+def _types(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def describe(status: EntryStatus) -> tuple[bool, str]:
+    """(is the credential in good standing, what to tell a person)."""
+    if status.purpose == "revocation":
+        return (status.value == 0, "Revoked by the issuer." if status.value else "Not revoked.")
+    if status.purpose == "suspension":
+        return (status.value == 0, "Suspended by the issuer." if status.value else "Not suspended.")
+    message = status.message or f"status {status.value:#x}"
+    good = status.value == 0 or message.lower() in ("valid", "active", "ok")
+    return good, (f"The issuer's status: {message}." if not good else f"The issuer's status: {message}.")
+
+
+def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: datetime) -> Callable[[dict], Check]:
+    """A status_checker for verify_credential: every entry is read from its fetched, verified list."""
+    from .verify import verify_credential  # the list credential is verified like any credential
+
+    def check(document: dict[str, Any]) -> Check:
+        entries = [e for e in _types(document.get("credentialStatus")) if isinstance(e, dict)]
+        said: list[str] = []
+        for entry in entries:
+            if not set(_types(entry.get("type"))) & set(ENTRY_TYPES):
+                return Check("status", Status.WARNING, f"Status unknown: the status method "
+                             f"{entry.get('type')!r} is not supported, so revocation cannot be ruled out.")
+            url = entry.get("statusListCredential")
+            listed = fetch(url) if isinstance(url, str) else None
+            if listed is None:
+                return Check("status", Status.WARNING, f"Status unknown: the status list {url} could not be "
+                             "fetched, so revocation cannot be ruled out.")
+            problem = _list_problem(listed, document, documents, now, verify_credential)
+            if problem:
+                return Check("status", Status.WARNING, f"Status unknown: {problem}")
+            try:
+                good, message = describe(entry_status(entry, listed))
+            except StatusListError as exc:
+                return Check("status", Status.WARNING, f"Status unknown: {exc}")
+            if not good:
+                return Check("status", Status.FAILED, message)
+            said.append(message)
+        return Check("status", Status.PASSED, " ".join(said) or "Not revoked.")
+
+    return check
+
+
+def _list_problem(listed: Any, document: dict, documents: DocumentSource | None, now: datetime, verify) -> str | None:
+    """Why the fetched list cannot be trusted, or None: its own proof, dates, and issuer."""
+    report = verify(listed, now=now, documents=documents)
+    for check_id in ("proof", "validity"):
+        c = report.check(check_id)
+        if c is not None and not c.ok:
+            return f"the status list credential failed its {check_id} check ({c.message})"
+    issuer = _issuer_id(document)
+    if issuer and _issuer_id(listed) != issuer:
+        return "the status list was issued by someone other than the credential's issuer."
+    return None
+
+
+def _issuer_id(document: Any) -> str | None:
+    issuer = document.get("issuer") if isinstance(document, dict) else None
+    return issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None
