@@ -134,3 +134,16 @@ def test_bake_unbake_and_verify_our_own_credential_with_the_cli(app: Flask, tmp_
     assert runner.invoke(args=["verify", str(baked_svg)]).exit_code == 0
     bad = runner.invoke(args=["unbake", str(image)])
     assert bad.exit_code == 1 and "no badge credential" in bad.output
+
+
+def test_two_credentials_in_one_image_are_refused() -> None:
+    one = bake_png(_png(), '{"id": "urn:uuid:a"}')
+    body = b"openbadgecredential\x00\x00\x00\x00\x00" + b'{"id": "urn:uuid:b"}'
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    two = one[:33] + chunk + one[33:]
+    with pytest.raises(BakingError, match="two badge credentials"):
+        unbake_png(two)
+    svg = bake_svg('<svg xmlns="http://www.w3.org/2000/svg"></svg>', '{"id": "urn:uuid:a"}')
+    doubled = svg.replace("</svg>", '<openbadges:credential><![CDATA[{"id": "urn:uuid:b"}]]></openbadges:credential></svg>')
+    with pytest.raises(BakingError, match="two badge credentials"):
+        unbake_svg(doubled.encode())

@@ -87,7 +87,9 @@ def unbake_png(data: bytes) -> str:
     for kind, body, _start, _end in _chunks(data):
         if kind in (b"iTXt", b"tEXt"):
             keyword, text = _itxt(body) if kind == b"iTXt" else _text_chunk(body)
-            if keyword in (OB3_KEYWORD, OB2_KEYWORD) and keyword not in found:
+            if keyword in (OB3_KEYWORD, OB2_KEYWORD):
+                if keyword in found:
+                    raise BakingError("The PNG carries two badge credentials; a baked badge carries exactly one.")
                 found[keyword] = text
     for keyword in (OB3_KEYWORD, OB2_KEYWORD):
         if keyword in found:
@@ -126,7 +128,10 @@ def unbake_svg(data: bytes) -> str:
     except Exception as exc:  # noqa: BLE001 - defusedxml raises several types for hostile or broken XML
         raise BakingError(f"The SVG cannot be read safely ({type(exc).__name__}).") from None
     for name in (f"{{{OB3_NS}}}credential", f"{{{OB2_NS}}}assertion"):
-        element = root.find(f".//{name}")
+        elements = root.findall(f".//{name}")
+        if len(elements) > 1:
+            raise BakingError("The SVG carries two badge credentials; a baked badge carries exactly one.")
+        element = elements[0] if elements else None
         if element is not None:
             # the credential in CDATA, or a JWS / hosted URL in a `verify` attribute
             text = (element.text or "").strip() or element.get("verify", "").strip()

@@ -3,11 +3,12 @@
 from .base import Base, utcnow
 from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
 from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
+from .sharing import CredentialOffer
 from .status import StatusEntry, StatusList
 from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, SubmissionFile
 
 __all__ = [
     "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
-    "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
+    "CredentialOffer", "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
     "StatusEntry", "StatusList", "SubmissionFile", "User", "utcnow",
 ]

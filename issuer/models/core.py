@@ -57,6 +57,12 @@ class Credential(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column()
     replaces_id: Mapped[str | None] = mapped_column(String(200))  # the credential this re-issue replaces
+    # Sharing choices of the teacher: a private credential's page answers 404 to others; names
+    # shown in full or as initials; search engines index the page only when the teacher opts in.
+    visibility: Mapped[str] = mapped_column(String(10), default="public")
+    name_display: Mapped[str] = mapped_column(String(10), default="full")
+    indexable: Mapped[bool] = mapped_column(default=False)
+    shown_evidence: Mapped[list[str]] = mapped_column(JSON, default=list)  # evidence ids shown on the page
     document: Mapped[str] = mapped_column(Text)
 
     recipient: Mapped[User | None] = relationship()
