@@ -37,6 +37,9 @@ def criteria_narrative(badge: BadgeClass, pdp: PdpValue | None = None) -> str:
                  "*not yet earned*, with feedback, and the teacher may revise and resubmit.")
     if pdp is not None:
         lines += ["", f"**Credit.** {_number(pdp.value)} {pdp.unit} toward license renewal."]
+    if badge.valid_for_months:
+        lines += ["", f"**Validity.** The credential is valid for {badge.valid_for_months} months from the day it "
+                      "is earned; it is renewed by submitting the evidence again."]
     return "\n".join(lines).strip() + "\n"
 
 

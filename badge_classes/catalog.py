@@ -157,6 +157,8 @@ def canonical_definition(badge: BadgeClass) -> dict[str, Any]:
     }
     if badge.image:
         d["image"] = badge.image
+    if badge.valid_for_months is not None:  # only when set: classes without it keep their content hash
+        d["valid_for_months"] = badge.valid_for_months
     return d
 
 

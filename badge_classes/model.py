@@ -107,6 +107,7 @@ class BadgeClass:
     tags: tuple[str, ...]
     status: str = "active"
     image: str | None = None  # file name of a custom image beside the definition, else generated
+    valid_for_months: int | None = None  # credentials expire this many calendar months after issuance
     version: int = 1
     content_hash: str = ""
     definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -119,6 +119,9 @@ class DefinitionSchema(_Strict):
     image = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[\w.-]+\.(png|jpe?g)$",
                           error="name a PNG or JPEG file beside the definition"))
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    # Absent: credentials never expire. Set: validUntil is this many calendar months after issuance.
+    valid_for_months = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                      validate=validate.Range(min=1, max=120))
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
@@ -206,5 +209,5 @@ def _build(d: dict[str, Any], alignments: tuple[Alignment, ...], raw: dict[str, 
         research=tuple(Link(**x) for x in d["research"]), resources=tuple(Link(**x) for x in d["resources"]),
         parts=parts, rubric_levels=levels, passing_level=d["passing_level"], estimated_hours=d["estimated_hours"],
         tags=tuple(dict.fromkeys(t.strip() for t in d["tags"])), status=d["status"], image=d["image"],
-        definition=raw,
+        valid_for_months=d["valid_for_months"], definition=raw,
     )

@@ -45,18 +45,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import cli
-    from .views import admin, assessor, auth, catalog, credentials, errors, people, public, status, teacher
+    from .views import (admin, admin_credentials, assessor, auth, catalog, credentials, errors, people, public, sharing,
+                        status, teacher)
 
     app.register_blueprint(auth.bp)  # first: the signed-in user is known before the CSRF check runs
     csrf.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(admin_credentials.bp, url_prefix="/admin/credentials")
     app.register_blueprint(assessor.bp, url_prefix="/review")
     app.register_blueprint(people.bp, url_prefix="/people")
     app.register_blueprint(teacher.bp, url_prefix="/my")
     app.register_blueprint(credentials.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(sharing.bp)
+    from .views import oid4vci
+    app.register_blueprint(oid4vci.pages, url_prefix="/my")  # the teacher's wallet page
+    app.register_blueprint(oid4vci.api)  # what wallets call (CSRF-exempt JSON)
     errors.register(app)
     cli.register(app)
     return app

@@ -20,14 +20,15 @@ from .errors import IssuerError, UnknownAchievementError
 
 SIMPLE_FIELDS = ("slug", "title", "description", "pathway", "category", "competency", "key_method_summary",
                  "estimated_hours", "tags", "status")
-STRUCTURED_KEYS = ("components", "research", "resources", "rubric_levels", "passing_level", "parts")
+STRUCTURED_KEYS = ("components", "research", "resources", "rubric_levels", "passing_level", "parts",
+                   "valid_for_months")  # the last is optional: absent, credentials never expire
 MAX_STRUCTURED = 200_000
 
 
 def form_values(badge: BadgeClass) -> dict[str, Any]:
     """Prefill for editing a badge class."""
     d = canonical_definition(badge)
-    structured = {"components": d["key_method"]["components"], **{k: d[k] for k in STRUCTURED_KEYS[1:]}}
+    structured = {"components": d["key_method"]["components"], **{k: d[k] for k in STRUCTURED_KEYS[1:] if k in d}}
     return {
         "slug": d["slug"], "title": d["title"], "description": d["description"], "pathway": d["pathway"],
         "category": d["category"], "competency": d["competency"], "key_method_summary": d["key_method"]["summary"],

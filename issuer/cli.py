@@ -1,6 +1,7 @@
 """The `microcred` command line, built on Flask's CLI (so `flask --app issuer ...` works too).
 
-Contract (kept stable): init [--demo], run, catalog list|validate|sync|export|retire|activate, issue, verify, keys generate|list|rotate|revoke, mail send|list.
+Contract (kept stable): init [--demo], run, catalog list|validate|sync|export|retire|activate, issue, verify,
+keys generate|list|rotate|revoke [--reissue], mail send|list|digest|reminders, reissue.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from .accounts import ensure_demo_accounts, ensure_demo_districts
 from .config import secret_key
 from .errors import IssuerError
 from .runtime import runtime
+from .bake_command import bake_command, unbake_command
 from .catalog_command import catalog_group, sync_files
 from .mail_command import mail_group
 from .people import programme_year
+from .reissue_command import reissue_command, revoke_key
+from .status_command import reinstate_command, revoke_command, suspend_command
 from .verify_command import verify_command
 
 
@@ -105,9 +109,11 @@ def init_command(demo: bool) -> None:
 def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str | None) -> None:
     """Award a micro-credential directly (administrator): signs, records, prints the credential."""
     from .catalog import current_badge
+    from .expiry import valid_until_for
     from .issuance import issue_credential
 
     rt = runtime()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
     try:
         rt.require_initialised()
         with rt.database.transaction() as session:
@@ -116,7 +122,7 @@ def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str
                 raise IssuerError(f"{slug!r} is retired: it can no longer be earned.", code="badge_class_retired")
             row = issue_credential(session, badge, identity=rt.identity(), policy=rt.catalog.policy,
                                    recipient_email=recipient_email, recipient_name=recipient_name,
-                                   actor="cli:administrator")
+                                   actor="cli:administrator", now=now, valid_until=valid_until_for(badge, now))
             if out:
                 # Inside the transaction: if the file cannot be written, nothing is stored.
                 with open(out, "w", encoding="utf-8") as fh:
@@ -182,30 +188,17 @@ def keys_rotate() -> None:
 @keys_group.command("revoke")
 @click.argument("key_id")
 @click.option("--reason", default="compromised", show_default=True, help="Why the key is revoked.")
+@click.option("--reissue", is_flag=True, help="Then re-issue every active credential it signed under the new key "
+                                              "(rerun it to finish after a failure: what was done is skipped).")
 @with_appcontext
-def keys_revoke(key_id: str, reason: str) -> None:
-    """Revoke a compromised key: it leaves the DID document; what it signed stops verifying."""
-    rt = runtime()
-    try:
-        store = _store()
-        key = store.revoke(key_id, reason)
-        with rt.database.transaction() as session:
-            from .audit import record_event
-            from .models import Credential
-            from sqlalchemy import func, select
-
-            affected = session.scalar(select(func.count()).select_from(Credential).where(Credential.key_id == key_id))
-            record_event(session, actor="cli:administrator", action="key.revoked", subject=key_id,
-                         detail={"reason": reason, "credentials_affected": affected})
-    except (KeyStoreError, ValueError) as exc:
-        _fail(exc)
-    except SQLAlchemyError as exc:
-        _database_failed(rt, exc)
-    click.echo(f"Revoked {key.key_id}: {reason}. Credentials it signed: {affected} (they no longer verify).")
-    click.echo(f"Active key now: {_store().active().key_id}")
+def keys_revoke(key_id: str, reason: str, reissue: bool) -> None:
+    """Revoke a compromised key: it leaves the DID document; what it signed stops verifying and is listed
+    (docs/key-compromise.md)."""
+    revoke_key(key_id, reason, reissue)
 
 
-COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group)
+COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group, bake_command,
+            unbake_command, revoke_command, suspend_command, reinstate_command, reissue_command)
 
 
 def _create_app() -> Flask:

@@ -30,6 +30,7 @@ class Settings:
     assessor_own_district: bool = True  # may an assessor review teachers of their own district?
     smtp_url: str | None = None  # smtp://user:password@host:port (smtps:// for TLS); unset: log only
     mail_from: str = "microcredentials@education.example.gov"
+    linkedin_organization_id: str | None = None  # the issuer's LinkedIn company id, for "Add to profile"
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -80,6 +81,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         assessor_own_district=_flag("MICROCRED_ASSESSOR_OWN_DISTRICT", pick("assessor_own_district", True)),
         smtp_url=pick("smtp_url"),
         mail_from=pick("mail_from", Settings.mail_from),
+        linkedin_organization_id=pick("linkedin_organization_id"),
         environ=env,
     )
 

@@ -6,6 +6,7 @@ credential is verified once and stored exactly as signed (the JSON text, never r
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -58,11 +59,14 @@ def build_credential(
     evidence: list[dict[str, Any]] | None = None,
     results: list[dict[str, Any]] | None = None,
     credential_status: dict[str, Any] | None = None,
+    replaces: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (VC Data Model 2.0) for one award.
 
     `pdp` is the PDP value in force when earned: the credential carries it (creditsAvailable on the
     embedded Achievement, creditsEarned on the subject) so later policy changes never rewrite it.
+    `replaces` is (id, signed text) of the credential this one supersedes: it becomes a VC 2.0
+    relatedResource with the SHA-256 of that text, so anyone can tell the two apart and match them.
     """
     name = (recipient_name or "").strip()
     if not name or len(name) > 200:
@@ -94,7 +98,16 @@ def build_credential(
         credential["credentialStatus"] = credential_status
     if valid_until is not None:
         credential["validUntil"] = _iso(valid_until)
+    if replaces is not None:
+        old_id, old_text = replaces
+        credential["description"] = f"{badge.description} This credential supersedes {old_id}."
+        credential["relatedResource"] = [{"id": old_id, "digestSRI": document_digest_sri(old_text)}]
     return credential
+
+
+def document_digest_sri(text: str) -> str:
+    """VC 2.0 digestSRI of a stored credential: 'sha256-' + base64 of the SHA-256 of its UTF-8 text."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
 def sign_credential(credential: dict[str, Any], identity: IssuerIdentity, *, now: datetime) -> tuple[dict[str, Any], str]:
@@ -131,10 +144,13 @@ def issue_credential(
     recipient_user_id: int | None = None,
     valid_until: datetime | None = None,
     replaces: Credential | None = None,
+    valid_from: datetime | None = None,
 ) -> Credential:
     """Build, sign, verify and store one credential, with its audit event, in the caller's transaction.
 
-    With `submission_id`, the unique column makes a second credential for the same approval fail.
+    With `submission_id`, the unique column makes a second credential for the same approval fail;
+    with `replaces`, the unique replaces_id makes a second replacement of one credential fail.
+    `valid_from` (default: now) lets a re-issue keep the date the original was earned.
     """
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     email = normalise_email(recipient_email)
@@ -142,8 +158,9 @@ def issue_credential(
     pdp = policy.value_on(badge.slug, badge.pathway, now)
     status = allocate_entry(session, credential_id=credential_id, base_url=identity.settings.public_url)
     unsigned = build_credential(badge, identity=identity, recipient_email=email, recipient_name=recipient_name,
-                                issued_at=now, credential_id=credential_id, pdp=pdp, evidence=evidence,
-                                results=results, credential_status=status, valid_until=valid_until)
+                                issued_at=valid_from or now, credential_id=credential_id, pdp=pdp, evidence=evidence,
+                                results=results, credential_status=status, valid_until=valid_until,
+                                replaces=(replaces.credential_id, replaces.document) if replaces is not None else None)
     signed, key_id = sign_credential(unsigned, identity, now=now)
     # A list signed when it is new (or its signature is old), so offline checks find it at once.
     list_credential(session, status["statusListCredential"].rsplit("/", 1)[1], identity, now)
@@ -161,13 +178,15 @@ def issue_credential(
         submission_id=submission_id,
         recipient_user_id=recipient_user_id,
         replaces_id=replaces.credential_id if replaces is not None else None,
+        valid_until=valid_until.astimezone(timezone.utc).replace(microsecond=0) if valid_until else None,
         document=json.dumps(signed, ensure_ascii=False, indent=2),
     )
     session.add(row)
     session.flush()
     record_event(session, actor=actor, action="credential.issued", subject=credential_id,
                  detail={"achievement": badge.slug, "version": badge.version, "key_id": row.key_id,
-                         "pdp": pdp.value if pdp else None})
+                         "pdp": pdp.value if pdp else None,
+                         **({"replaces": replaces.credential_id} if replaces is not None else {})})
     return row
 
 

@@ -18,7 +18,7 @@ def _database_failed(exc: SQLAlchemyError) -> click.ClickException:
 
 @click.group("mail")
 def mail_group() -> None:
-    """Mail waiting in the outbox (invitations, password resets, decisions)."""
+    """Mail waiting in the outbox (invitations, password resets, decisions, reminders)."""
 
 
 @mail_group.command("send")
@@ -91,3 +91,24 @@ def mail_digest(days: int) -> None:
     except SQLAlchemyError as exc:
         raise _database_failed(exc) from None
     click.echo(f"Queued {queued} coordinator digest(s); `microcred mail send` delivers them.")
+
+
+@mail_group.command("reminders")
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 366),
+              help="Remind about credentials expiring within this many days.")
+@with_appcontext
+def mail_reminders(days: int) -> None:
+    """Queue an expiry reminder for each credential expiring soon (once per credential; run it daily)."""
+    from datetime import datetime, timezone
+
+    from .expiry import queue_expiry_reminders
+
+    rt = runtime()
+    try:
+        with rt.database.transaction() as session:
+            queued = queue_expiry_reminders(session, within_days=days, now=datetime.now(timezone.utc),
+                                            public_url=rt.settings.public_url)
+    except SQLAlchemyError as exc:
+        raise _database_failed(exc) from None
+    click.echo(f"Queued {queued} expiry reminder(s) for credentials expiring within {days} days; "
+               "`microcred mail send` delivers them.")

@@ -20,6 +20,7 @@ from .audit import record_event
 from .auth import Forbidden
 from .errors import IssuerError
 from .evidence import evidence_entries, results
+from .expiry import current_credential, valid_until_for
 from .identity import IssuerIdentity
 from .issuance import issue_credential
 from .models import Attempt, BadgeClassRecord, Credential, District, Judgement, Submission, User
@@ -160,12 +161,16 @@ def _check_decision(badge: BadgeClass, levels: dict[str, str], feedback: dict[st
 def _issue(session: Session, work: Work, attempt: Attempt, levels: dict[str, str], identity: IssuerIdentity,
            policy: PdpPolicy, assessor: User, now: datetime) -> Credential:
     teacher = session.get(User, work.submission.user_id)
+    now = now.replace(microsecond=0)  # as issue_credential stores it, so validUntil is exactly N months later
     return issue_credential(
         session, work.badge, identity=identity, policy=policy, recipient_email=teacher.email,
         recipient_name=teacher.display_name, actor=assessor.email, now=now,
         evidence=evidence_entries(work.badge, attempt.content),
         results=results(work.badge, levels, base_url=identity.settings.public_url),
         submission_id=work.submission.id, recipient_user_id=teacher.id,
+        valid_until=valid_until_for(work.badge, now),
+        # A renewal: the credential it supersedes (which stays as it is and expires on its own).
+        replaces=current_credential(session, user_id=teacher.id, slug=work.badge.slug),
     )
 
 

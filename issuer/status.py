@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ STATUS_MESSAGES = [{"status": "0x0", "message": "valid"}, {"status": "0x1", "mes
 LIST_VALIDITY = timedelta(days=1)  # verifiers may cache a list this long; it is re-signed before
 CACHE_SECONDS = 300
 _RANDOM = secrets.SystemRandom()
+_NEW_LIST_LOCK = 0x6D6963726F637265  # a PostgreSQL advisory lock key of our own ("microcre")
 
 
 class StatusChangeRefused(IssuerError):
@@ -66,8 +67,15 @@ def allocate_entry(session: Session, *, credential_id: str, base_url: str) -> di
 
 def _open_list(session: Session) -> StatusList:
     """A list at most half full (random draws then rarely collide); a new one when none is."""
-    found = session.scalar(select(StatusList).where(StatusList.allocated < StatusList.entries // 2)
-                           .order_by(StatusList.id).limit(1).with_for_update())
+    open_list = (select(StatusList).where(StatusList.allocated < StatusList.entries // 2)
+                 .order_by(StatusList.id).limit(1).with_for_update())
+    found = session.scalar(open_list)
+    if found is None and session.get_bind().dialect.name == "postgresql":
+        # Concurrent issuers would each start a list, leaving lists with one credential each (a
+        # verifier fetching one tells us which credential it checks): one starts it, the others
+        # wait and use it. Rare: once per 65,536 awards. (SQLite transactions are serial already.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NEW_LIST_LOCK})
+        found = session.scalar(open_list)
     if found is not None:
         return found
     created = StatusList(list_id=secrets.token_urlsafe(12), purpose=PURPOSE, status_size=STATUS_SIZE,
@@ -87,6 +95,9 @@ def change_status(session: Session, credential: Credential, new_status: str, *, 
         raise StatusChangeRefused("Give a reason: it is kept in the audit log and sent to the teacher.").with_status(400)
     if len(reason) > 1000:
         raise StatusChangeRefused("The reason is longer than 1,000 characters.").with_status(400)
+    # Read the status again under a row lock: two administrators at once must not both pass the check
+    # on a stale copy (a suspension written over a revocation would undo a final decision).
+    session.refresh(credential, with_for_update=True)
     _allowed(credential.status, new_status)
     entry = session.scalar(select(StatusEntry).where(StatusEntry.credential_id == credential.credential_id))
     if entry is None:

@@ -21,7 +21,9 @@ from .audit import record_event
 from .auth import Forbidden
 from .catalog import badge_version, current_badge, get_record
 from .errors import IssuerError, UnknownAchievementError
-from .models import OPEN_STATES, Attempt, BadgeClassRecord, Enrolment, Submission, SubmissionFile, User
+from .expiry import current_credential, renewal_refusal
+from .models import (OPEN_STATES, Attempt, BadgeClassRecord, Credential, Enrolment, Submission, SubmissionFile,
+                     User)
 from .uploads import store_upload
 
 EDITABLE = ("draft", "not_yet")
@@ -75,7 +77,11 @@ def current_enrolment(session: Session, user: User, today: datetime) -> Enrolmen
 
 
 def start(session: Session, *, teacher: User, slug: str, limit: int, now: datetime | None = None) -> Work:
-    """Start a micro-credential at its current version (the one it will be judged and issued under)."""
+    """Start a micro-credential at its current version (the one it will be judged and issued under).
+
+    A class already earned can be started again only to renew a credential that expires within
+    expiry.RENEWAL_WINDOW (or has expired).
+    """
     now = now or now_utc()
     if not teacher.has_role("teacher"):
         raise Forbidden("Only teachers start micro-credentials.")
@@ -90,12 +96,7 @@ def start(session: Session, *, teacher: User, slug: str, limit: int, now: dateti
         raise SubmissionError(f"“{badge.title}” belongs to the {badge.pathway_name} pathway; you are enrolled in "
                               f"the {PATHWAYS.get(enrolment.pathway, enrolment.pathway)} pathway.")
     record = get_record(session, slug)
-    mine = session.scalars(select(Submission).where(Submission.user_id == teacher.id,
-                                                    Submission.badge_class_id == record.id,
-                                                    Submission.state != "withdrawn")).first()
-    if mine is not None:
-        raise SubmissionError(f"You have already {'earned' if mine.state == 'earned' else 'started'} "
-                              f"“{badge.title}”.")
+    renews = _renewal(session, teacher, record, badge, now)
     open_count = session.scalar(select(func.count()).select_from(Submission).where(
         Submission.user_id == teacher.id, Submission.state.in_(OPEN_STATES)))
     if open_count >= limit:
@@ -106,8 +107,27 @@ def start(session: Session, *, teacher: User, slug: str, limit: int, now: dateti
                             started_at=now, updated_at=now)
     session.add(submission)
     session.flush()
-    _audit(session, teacher, submission, "submission.started", None, "draft", version=badge.version)
+    _audit(session, teacher, submission, "submission.started", None, "draft", version=badge.version,
+           **({"renews": renews.credential_id} if renews is not None else {}))
     return Work(submission, badge)
+
+
+def _renewal(session: Session, teacher: User, record: BadgeClassRecord, badge: BadgeClass,
+             now: datetime) -> Credential | None:
+    """Refuse a class the teacher is working on, or earned and cannot renew yet (its credential does
+    not expire, or not within the renewal window). Returns the credential a renewal would replace."""
+    mine = session.scalars(select(Submission.state).where(Submission.user_id == teacher.id,
+                                                          Submission.badge_class_id == record.id,
+                                                          Submission.state != "withdrawn")).all()
+    if any(state in OPEN_STATES for state in mine):
+        raise SubmissionError(f"You have already started “{badge.title}”.")
+    if not mine:
+        return None
+    earned = current_credential(session, user_id=teacher.id, slug=record.slug)
+    refusal = renewal_refusal(earned, title=badge.title, now=now)
+    if refusal:
+        raise SubmissionError(refusal)
+    return earned
 
 
 def load(session: Session, submission_id: int) -> Work:

@@ -60,6 +60,8 @@ def decode_list(encoded: Any) -> bytes:
         raise StatusListError(f"The status list's encodedList cannot be decoded ({exc}).") from None
     if len(bits) > MAX_DECODED or inflater.unconsumed_tail:
         raise StatusListError("The status list is larger than 16 MB once decompressed.")
+    if not inflater.eof:  # a cut-off stream would read as a shorter list
+        raise StatusListError("The status list's encodedList is incomplete (the GZIP stream is cut off).")
     return bits
 
 
@@ -173,13 +175,17 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
 def _list_problem(listed: Any, document: dict, documents: DocumentSource | None, now: datetime, verify) -> str | None:
     """Why the fetched list cannot be trusted, or None: its own proof, dates, and issuer."""
     report = verify(listed, now=now, documents=documents)
-    for check_id in ("proof", "validity"):
+    for check_id in ("parse", "proof", "issuer", "validity"):
         c = report.check(check_id)
         if c is not None and not c.ok:
             return f"the status list credential failed its {check_id} check ({c.message})"
     issuer = _issuer_id(document)
     if issuer and _issuer_id(listed) != issuer:
         return "the status list was issued by someone other than the credential's issuer."
+    # Naming the issuer is not enough: a list signed with anyone's did:key may claim any issuer.
+    methods = [p.get("verificationMethod") for p in _types(listed.get("proof")) if isinstance(p, dict)]
+    if issuer and any(not isinstance(m, str) or m.split("#", 1)[0] != issuer for m in methods):
+        return "the status list was not signed with a key of the credential's issuer."
     return None
 
 

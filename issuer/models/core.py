@@ -56,7 +56,9 @@ class Credential(Base):
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column()
-    replaces_id: Mapped[str | None] = mapped_column(String(200))  # the credential this re-issue replaces
+    # The credential this one replaces (a re-issue or a renewal); unique: a credential is replaced at most once.
+    replaces_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    valid_until: Mapped[datetime | None] = mapped_column(index=True)  # the document's validUntil; None: no expiry
     # Sharing choices of the teacher: a private credential's page answers 404 to others; names
     # shown in full or as initials; search engines index the page only when the teacher opts in.
     visibility: Mapped[str] = mapped_column(String(10), default="public")

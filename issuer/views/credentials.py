@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from sqlalchemy import select
 
 from verifier import verify_credential
@@ -18,6 +18,7 @@ from verifier.status import status_list_checker
 
 from ..errors import IssuerError
 from ..models import Credential
+from ..sharing import display_name, linkedin_fields, public_url
 from ..status import our_status_lists
 from ..runtime import runtime
 
@@ -41,10 +42,21 @@ def credential(public_id: str):
         return response
     document = json.loads(row.document)
     report = _verify(document)
+    rt = runtime()
+    share = {"url": public_url(rt.settings.public_url, row), "name": display_name(row),
+             "preview": f"{rt.settings.public_url}/achievements/{row.achievement_slug}/v/{row.achievement_version}"
+                        "/image.png",
+             "evidence": [e for e in document.get("evidence", []) if e.get("id") in (row.shown_evidence or [])],
+             "linkedin": linkedin_fields(row, document, base_url=rt.settings.public_url,
+                                         organization_id=rt.settings.linkedin_organization_id),
+             "owner": g.get("user") is not None and g.user.id == row.recipient_user_id}
     response = Response(render_template("credentials/credential.html", row=row, facts=_facts(document),
-                                        report=report, check_names=CHECK_NAMES, status_words=STATUS_WORDS))
+                                        report=report, check_names=CHECK_NAMES, status_words=STATUS_WORDS,
+                                        share=share))
     response.vary.add("Accept")
     response.headers["Referrer-Policy"] = "no-referrer"  # the address is the credential's only secret
+    if not row.indexable:
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
@@ -58,11 +70,15 @@ def download(public_id: str):
 
 
 def _find(public_id: str) -> Credential:
-    """The credential with this public id; a 404 IssuerError when there is none."""
+    """The credential with this public id; 404 when there is none, or when it is private and the
+    visitor is not its owner (the answer is the same, so existence is not revealed)."""
     row = None
     if len(public_id) <= 64:
         with runtime().database.transaction() as session:
             row = session.scalar(select(Credential).where(Credential.public_id == public_id))
+    viewer = g.get("user")
+    if row is not None and row.visibility != "public" and (viewer is None or viewer.id != row.recipient_user_id):
+        row = None
     if row is None:
         raise IssuerError("There is no credential at this address.", code="unknown_credential").with_status(404)
     return row
