@@ -163,3 +163,34 @@ def test_bad_sharing_choices_are_refused(app: Flask, client: FlaskClient, earned
     assert _stored(app, public_id).visibility == "public"
     assert client.post(f"/my/credentials/{public_id}/sharing", data={"visibility": "private",
                                                                     "name_display": "full"}).status_code == 400
+
+
+def test_the_public_page_shows_what_was_earned_and_never_the_email(app: Flask, client: FlaskClient,
+                                                                     earned: dict) -> None:
+    public_id = earned["public_ids"][0]
+    page = client.get(f"/credentials/{public_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert "sam@district.example" not in text
+    assert "TEAM-I-QU" in text and "Context and rationale" in text  # alignment and criteria
+    assert 'property="og:image" content="' in text and "/image.png" in text  # a PNG preview, not SVG
+    for accept in ("text/html;q=oops", "*/*", "garbage/", ""):
+        response = client.get(f"/credentials/{public_id}", headers={"Accept": accept})
+        assert response.status_code == 200 and response.mimetype == "text/html", accept
+    as_json = client.get(f"/credentials/{public_id}", headers={"Accept": "application/vc+ld+json"})
+    assert as_json.mimetype == "application/vc+ld+json"
+    assert as_json.get_data(as_text=True) == _stored(app, public_id).document
+    assert "sam@district.example" not in as_json.get_data(as_text=True)
+
+
+def test_a_revoked_credential_says_so_on_the_page_and_its_json_is_unchanged(app: Flask, client: FlaskClient,
+                                                                            earned: dict) -> None:
+    public_id = earned["public_ids"][1]
+    before = _stored(app, public_id).document
+    result = app.test_cli_runner().invoke(args=["revoke", public_id, "--reason", "Plagiarised evidence"])
+    assert result.exit_code == 0, result.output
+    text = client.get(f"/credentials/{public_id}").get_data(as_text=True)
+    assert "REVOKED" in text and "Not verified" in text
+    assert "Plagiarised" not in text  # the reason is internal
+    as_json = client.get(f"/credentials/{public_id}", headers={"Accept": "application/json"})
+    assert as_json.get_data(as_text=True) == before  # the signed document never changes; the list does

@@ -94,7 +94,10 @@ def _facts(document: dict[str, Any]) -> dict[str, Any]:
             "issuer": issuer.get("name", "") if isinstance(issuer, dict) else str(issuer),
             "issuer_url": issuer.get("url") if isinstance(issuer, dict) else None,
             "pdp": subject.get("creditsEarned"), "valid_from": document.get("validFrom", ""),
-            "achievement_id": achievement.get("id")}
+            "achievement_id": achievement.get("id"),
+            "alignments": [a for a in achievement.get("alignment", []) if isinstance(a, dict)],
+            "criteria": [d.get("name") for d in achievement.get("resultDescription", [])
+                         if isinstance(d, dict) and d.get("resultType") == "RubricCriterionLevel"]}
 
 
 def _verify(document: dict):
