@@ -331,3 +331,33 @@ def test_expansion_memo_keys_on_the_context(fresh_memo: None) -> None:
     assert canonicalize(doc) == canonicalize(doc, memo=False)
     assert canonicalize(other) == canonicalize(other, memo=False)
     assert canonicalize(other) != canonicalize(doc)  # the 3.0.2 context maps some terms elsewhere
+
+
+def test_pylds_shared_context_caches_are_locked_for_threads() -> None:
+    """pyld shares LRU caches across threads; cachetools' are not thread-safe, so ours lock them."""
+    from pyld import jsonld as pyld_jsonld
+    from pyld.resolved_context import ResolvedContext
+
+    assert isinstance(pyld_jsonld._resolved_context_cache, canonicalization._LockedLRU)
+    assert isinstance(ResolvedContext({}).cache, canonicalization._LockedLRU)
+    cache = canonicalization._LockedLRU(maxsize=8)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def churn(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        try:
+            for _ in range(20_000):
+                key = rng.randrange(32)
+                if cache.get(key) is None:
+                    cache[key] = {"value": key}
+        except BaseException as exc:  # pragma: no cover - what an unlocked cache does under load
+            errors.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(cache) <= 8

@@ -24,15 +24,57 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from pyld import jsonld
-from pyld.jsonld import JsonLdError, JsonLdProcessor
+from cachetools import LRUCache
 from frozendict import frozendict
+from pyld import jsonld, resolved_context
+from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from .document_loader import document_loader, load_context, pinned_urls
 from .errors import CanonicalizationError, DocumentLoaderError, UndefinedTermError
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
 _MEMO_SIZE = 4096
+
+
+class _LockedLRU(LRUCache):
+    """cachetools' LRUCache behind a lock. pyld keeps module-wide LRU caches of resolved contexts
+    (and one per resolved context) that every thread shares; cachetools caches are not
+    thread-safe, and the web service verifies and signs on several threads at once."""
+
+    def __init__(self, maxsize: int, getsizeof: Any = None) -> None:
+        super().__init__(maxsize, getsizeof)
+        self._lock = threading.RLock()
+
+    def __getitem__(self, key: Any) -> Any:
+        with self._lock:
+            return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        with self._lock:
+            super().__delitem__(key)
+
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return super().__contains__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            return super().get(key, default)
+
+    def popitem(self) -> Any:
+        with self._lock:
+            return super().popitem()
+
+
+# Installed once, at import: the shared caches pyld consults on every call, and the class it
+# gives each resolved context. Same contents, same results; only the locking is added.
+jsonld._resolved_context_cache = _LockedLRU(jsonld.RESOLVED_CONTEXT_CACHE_MAX_SIZE)
+jsonld._inverse_context_cache = _LockedLRU(jsonld.INVERSE_CONTEXT_CACHE_MAX_SIZE)
+resolved_context.LRUCache = _LockedLRU
 _IRI_CONTEXTS, _IRI_PER_CONTEXT = 256, 2048
 
 
