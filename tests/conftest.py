@@ -13,39 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import TEST_DATABASE_ENV, TEST_PASSPHRASE, reset_postgres, scrub_environment
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import create_engine, text
 
 from issuer import create_app
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
-TEST_PASSPHRASE = "test-passphrase-not-secret"
 DID_WEB_BASE_URL = "https://badges.example.gov"
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's MICROCRED_* settings (or Flask's .env files) by accident."""
-    for name in list(os.environ):
-        if name.startswith("MICROCRED_") and name != TEST_DATABASE_ENV:
-            monkeypatch.delenv(name)
-    for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
-
-
-def _reset_postgres(url: str) -> None:
-    """Drop everything in the public schema, so the test starts from an empty database."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            # A connection some earlier test leaked would block DROP SCHEMA: fail fast instead of hanging.
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    scrub_environment(monkeypatch)
 
 
 @pytest.fixture
@@ -53,7 +33,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database: PostgreSQL when MICROCRED_TEST_DATABASE_URL is set, else a fresh SQLite file."""
     url = os.environ.get(TEST_DATABASE_ENV)
     if url:
-        _reset_postgres(url)
+        reset_postgres(url)
         yield url
     else:
         yield f"sqlite:///{tmp_path}/test.sqlite3"

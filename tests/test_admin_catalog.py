@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,21 +18,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from badge_classes import canonical_definition, load_definition
-from issuer import create_app
 from issuer.accounts import hash_password
 from issuer.catalog import badge_version, current_badge, get_record, history, version_image
 from issuer.catalog_form import form_values
 from issuer.models import AuditEvent, BadgeClassRecord, BadgeClassVersion, User
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "correct horse battery staple"
 SOURCE = "questioning-higher-order"  # a shipped class that is only read here: new classes copy it
 ROLES = {"admin": ["admin"], "teacher": ["teacher"], "assessor": ["assessor"],
@@ -43,38 +41,13 @@ ROLES = {"admin": ["admin"], "teacher": ["teacher"], "assessor": ["assessor"],
 # --- one initialised app for the module -------------------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    """PostgreSQL (schema dropped and re-created) when MICROCRED_TEST_DATABASE_URL is set, else SQLite."""
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One initialised app for the whole module (overrides conftest's per-test `app`: `microcred
     init` costs about a second). Tests stay apart by each changing its own badge class."""
-    directory = tmp_path_factory.mktemp("admin-catalog")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app({"instance": str(directory / "instance"),
-                                  "database_url": _empty_database(directory),
-                                  "key_passphrase": "test-passphrase-not-secret", "TESTING": True})
-        result = application.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(module_config(tmp_path_factory, "admin-catalog"))
     yield application
     application.extensions["microcred"].database.dispose()
 

@@ -12,21 +12,20 @@ import html
 import io
 import itertools
 import json
-import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from issuer import create_app, reviews, submissions
 from issuer.accounts import hash_password
@@ -36,7 +35,6 @@ from issuer.people import programme_year
 from issuer.submissions import now_utc
 from verifier import verify_credential
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # criteria: context, question-plan, questioning-in-class, impact
 CRITERIA = ("context", "question-plan", "questioning-in-class", "impact")
@@ -49,38 +47,14 @@ _serial = itertools.count(1)
 # --- one initialised instance for the module ---------------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Flask]]:
     """variant(**settings) -> an app on the module's one instance (initialised once)."""
-    directory = tmp_path_factory.mktemp("assessor-pages")
     apps: dict[tuple, Flask] = {}
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        base = {"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-                "key_passphrase": "test-passphrase-not-secret", "TESTING": True}
-        first = create_app(base)
-        result = first.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
-        apps[()] = first
+    with clean_environment():
+        base = module_config(tmp_path_factory, "assessor-pages")
+        apps[()] = initialised_app(base)
 
         def make(**overrides: Any) -> Flask:
             key = tuple(sorted(overrides.items()))

@@ -6,26 +6,24 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import os
 import re
 import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from issuer import create_app
 from issuer.accounts import DEMO_ACCOUNTS, hash_password
 from issuer.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
 from issuer.models import LoginFailure, User
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "correct horse battery staple"
 WRONG = "Tr0ub4dor&3-but-wrong"
 ADMIN_PAGE = "/admin/catalog"  # any page for signed-in admins; it sends others to /login
@@ -35,43 +33,19 @@ Account = Callable[..., str]  # the `account` fixture: account(*roles) -> email
 # --- one initialised app for the module -------------------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    """PostgreSQL (schema dropped and re-created) when MICROCRED_TEST_DATABASE_URL is set, else SQLite."""
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The configuration of the module's instance and database (initialised by `app`)."""
-    directory = tmp_path_factory.mktemp("auth")
-    return {"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-            "key_passphrase": "test-passphrase-not-secret", "TESTING": True}
+    return module_config(tmp_path_factory, "auth")
 
 
 @pytest.fixture(scope="module")
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """One initialised app for the whole module (overrides conftest's per-test `app`: `microcred
     init` costs about a second). Tests stay apart by using their own accounts; failures are cleared."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app(app_config)
-        result = application.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(app_config)
     yield application
     application.extensions["microcred"].database.dispose()
 

@@ -6,23 +6,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-import os
 import socket
 import ssl
 from collections.abc import Iterator
 from email import message_from_bytes
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from app_support import clean_environment, initialised_app, module_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from flask import Flask
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import delete, select
 
 from issuer import create_app
 from issuer.config import Settings
@@ -30,39 +29,17 @@ from issuer.errors import ConfigError
 from issuer.mail import SmtpTarget, deliver_pending, queue_mail, recent_mail
 from issuer.models import OutboxMessage
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-smtp-password"
 
 
 # --- the app, the database, a local SMTP server ----------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    directory = tmp_path_factory.mktemp("mail")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app({"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-                                  "key_passphrase": "test-passphrase-not-secret", "TESTING": True})
-        result = application.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(module_config(tmp_path_factory, "mail"))
     yield application
     application.extensions["microcred"].database.dispose()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -23,14 +22,14 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import qrcode
+from app_support import clean_environment, initialised_app, module_config
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
-from issuer import create_app
 from issuer.accounts import hash_password
 from issuer.catalog import current_badge
 from issuer.issuance import issue_credential
@@ -42,7 +41,6 @@ from issuer.status import change_status
 from verifier import verify_credential
 from verifier.multikey import did_key, encode_public_key, multibase_encode
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "a long enough password"
 SLUG = "questioning-higher-order"
 PROOF_TYP = "openid4vci-proof+jwt"
@@ -52,36 +50,11 @@ FORM = "application/x-www-form-urlencoded"
 # --- one app, fresh people ----------------------------------------------------------------------
 
 
-def _empty_database(directory) -> str:
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    directory = tmp_path_factory.mktemp("oid4vci")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app({"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-                                  "key_passphrase": "test-passphrase-not-secret", "TESTING": True})
-        result = application.test_cli_runner().invoke(args=["init"])
-        if result.exit_code != 0:
-            application.extensions["microcred"].database.dispose()
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(module_config(tmp_path_factory, "oid4vci"))
     yield application
     application.extensions["microcred"].database.dispose()
 

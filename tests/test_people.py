@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import html
 import itertools
-import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from issuer import create_app
 from issuer.accounts import DEMO_ACCOUNTS, hash_password, verify_password
@@ -25,7 +24,6 @@ from issuer.invitations import LinkExpired, PasswordRejected, accept_invitation,
 from issuer.models import AuditEvent, District, Enrolment, Invitation, LoginFailure, OutboxMessage, User
 from issuer.people import CAPS, CapReached, PeopleError, below_minimum, create_district, enrol, programme_year
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"
 YEAR = programme_year(datetime.now(timezone.utc).date())
@@ -35,40 +33,17 @@ People = Callable[..., User]
 # --- one initialised app for the module -------------------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    directory = tmp_path_factory.mktemp("people")
-    return {"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-            "key_passphrase": "test-passphrase-not-secret", "TESTING": True}
+    return module_config(tmp_path_factory, "people")
 
 
 @pytest.fixture(scope="module")
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """One initialised app (no SMTP: the demo set-up) for the module; tests use their own districts."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app(app_config)
-        result = application.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(app_config)
     yield application
     application.extensions["microcred"].database.dispose()
 

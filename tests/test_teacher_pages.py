@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -17,22 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import unescape
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
+from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer import create_app
 from issuer.accounts import hash_password
 from issuer.models import Attempt, Credential, District, Enrolment, Submission, SubmissionFile, User
 from issuer.people import programme_year
 from issuer.reviews import decide
 
-TEST_DATABASE_ENV = "MICROCRED_TEST_DATABASE_URL"
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # artifacts: a lesson plan (pdf, docx), a video or transcript (mp4, mov, pdf, docx)
 OTHERS = ["questioning-hinge-questions", "questioning-socratic-discussion", "questioning-wait-time-equity"]
@@ -46,35 +43,12 @@ MiB = 1024 * 1024
 # --- one initialised app and its people --------------------------------------------------------
 
 
-def _empty_database(directory: Path) -> str:
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        return f"sqlite:///{directory}/test.sqlite3"
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
-
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    directory = tmp_path_factory.mktemp("teacher-pages")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith("MICROCRED_") and n != TEST_DATABASE_ENV]:
-            mp.delenv(name)
-        for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI"):
-            mp.delenv(name, raising=False)
-        mp.setenv("FLASK_SKIP_DOTENV", "1")
-        application = create_app({"instance": str(directory / "instance"), "database_url": _empty_database(directory),
-                                  "key_passphrase": "test-passphrase-not-secret", "TESTING": True,
-                                  "max_upload_mb": 1, "in_progress_limit": 3})
-        result = application.test_cli_runner().invoke(args=["init"])
-        assert result.exit_code == 0, (result.output, result.exception)
+    with clean_environment():
+        application = initialised_app(module_config(tmp_path_factory, "teacher-pages", max_upload_mb=1,
+                                                    in_progress_limit=3))
     yield application
     application.extensions["microcred"].database.dispose()
 
