@@ -6,7 +6,6 @@ keys generate|list|rotate|revoke [--reissue], mail send|list|digest|reminders, r
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timezone
 

@@ -18,6 +18,7 @@ from badge_classes import BadgeClass, PdpPolicy
 
 from .audit import record_event
 from .auth import Forbidden
+from .catalog import badge_version
 from .errors import IssuerError
 from .evidence import evidence_entries, results
 from .expiry import current_credential, valid_until_for
@@ -83,9 +84,12 @@ def review_queue(session: Session, *, assessor: User, own_district_allowed: bool
         query = query.where(Submission.submitted_at <= (now or now_utc()) - timedelta(days=older_than_days))
     districts = {d.id: d.name for d in session.scalars(select(District))}
     items = []
+    titles: dict[tuple[str, int], str] = {}  # one lookup per badge class version, not per submission
     for sub, sub_slug in session.execute(query):
-        work = load(session, sub.id)
-        items.append(QueueItem(sub.id, work.badge.title, sub_slug, len(sub.attempts), sub.submitted_at,
+        version = (sub_slug, sub.badge_version)
+        if version not in titles:
+            titles[version] = badge_version(session, sub_slug, sub.badge_version).title
+        items.append(QueueItem(sub.id, titles[version], sub_slug, len(sub.attempts), sub.submitted_at,
                                None if blind else districts.get(sub.district_id)))
     return items
 

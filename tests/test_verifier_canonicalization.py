@@ -17,7 +17,7 @@ import pytest
 
 from verifier import VerifierError, canonicalize
 from verifier import canonicalization, document_loader
-from verifier.document_loader import CONTEXTS_DIR, OB_V3, VC_V2, load_context
+from verifier.document_loader import CONTEXTS_DIR, OB_V3, load_context
 from verifier.errors import UndefinedTermError
 from verifier_support import (
     OB30,

@@ -19,7 +19,7 @@ from issuer.auth import Forbidden
 from issuer.models import Attempt, AuditEvent, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
 from issuer.people import programme_year
 from issuer.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
-from issuer.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, load_own, save_part
+from issuer.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
 from issuer.submissions import start, submit, withdraw
 from issuer.uploads import UploadRejected
 from verifier import verify_credential

@@ -12,8 +12,20 @@ from sqlalchemy.orm import Session
 from ..errors import IssuerError, UnknownAchievementError
 from ..models import Credential
 from ..runtime import runtime
-from ..sharing import (backpack, baked_png, baked_svg, display_name, linkedin_fields, own_credential, public_url,
-                       qr_png, qr_svg, rotate_link, update_sharing, zip_of)
+from ..sharing import (
+    backpack,
+    baked_png,
+    baked_svg,
+    display_name,
+    linkedin_fields,
+    own_credential,
+    public_url,
+    qr_png,
+    qr_svg,
+    rotate_link,
+    update_sharing,
+    zip_of,
+)
 from .auth import roles_required
 
 bp = Blueprint("sharing", __name__)
@@ -94,11 +106,14 @@ def backpack_page():
     rt = runtime()
     with rt.database.transaction() as session:
         rows = backpack(session, g.user)
-        cards = [{"row": row, "document": json.loads(row.document), "url": public_url(rt.settings.public_url, row),
-                  "linkedin": linkedin_fields(row, json.loads(row.document), base_url=rt.settings.public_url,
-                                              organization_id=rt.settings.linkedin_organization_id)}
-                 for row in rows]
+        cards = [_card(row, json.loads(row.document), rt.settings) for row in rows]
     return render_template("credentials/backpack.html", cards=cards)
+
+
+def _card(row: Credential, document: dict, settings) -> dict:
+    return {"row": row, "document": document, "url": public_url(settings.public_url, row),
+            "linkedin": linkedin_fields(row, document, base_url=settings.public_url,
+                                        organization_id=settings.linkedin_organization_id)}
 
 
 @bp.post("/my/credentials/<public_id>/sharing")
