@@ -166,7 +166,7 @@ def issue_credential(
     list_credential(session, status["statusListCredential"].rsplit("/", 1)[1], identity, now)
     row = Credential(
         credential_id=credential_id,
-        public_id=secrets.token_urlsafe(18),
+        public_id=new_public_id(),
         achievement_slug=badge.slug,
         achievement_version=badge.version,
         recipient_email=email,
@@ -188,6 +188,15 @@ def issue_credential(
                          "pdp": pdp.value if pdp else None,
                          **({"replaces": replaces.credential_id} if replaces is not None else {})})
     return row
+
+
+def new_public_id() -> str:
+    """An unguessable share id (144 random bits). Never starting with '-': it is also typed on the
+    command line (`microcred revoke ID`), where a leading dash would read as an option."""
+    while True:
+        value = secrets.token_urlsafe(18)
+        if not value.startswith("-"):
+            return value
 
 
 def _iso(moment: datetime) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from verifier.timeutil import parse_datetime
 from .audit import record_event
 from .catalog import badge_version, version_image
 from .errors import IssuerError, UnknownAchievementError
+from .issuance import new_public_id
 from .models import Credential, User
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
@@ -156,7 +156,7 @@ def update_sharing(session: Session, row: Credential, *, actor: User, visibility
 
 def rotate_link(session: Session, row: Credential, *, actor: User) -> str:
     """A new public id: the old share link stops working at once. Returns the new id."""
-    old, row.public_id = row.public_id, secrets.token_urlsafe(18)
+    old, row.public_id = row.public_id, new_public_id()
     record_event(session, actor=actor.email, action="credential.link_rotated", subject=row.credential_id,
                  detail={"from": old[:4] + "…", "to": row.public_id[:4] + "…"})
     return row.public_id

@@ -149,3 +149,12 @@ def test_twenty_awards_have_distinct_ids(app: Flask) -> None:
     assert len({json.loads(s.document)["id"] for s in stored}) == 20
     salts = {json.loads(s.document)["credentialSubject"]["identifier"][0]["salt"] for s in stored}
     assert len(salts) == 20
+
+
+def test_share_ids_never_start_with_a_dash() -> None:
+    """A share id is typed on the command line too (`microcred revoke ID`), where '-x' is an option."""
+    from issuer.issuance import new_public_id
+
+    ids = [new_public_id() for _ in range(5000)]  # about 80 would start with '-' if drawn unchecked
+    assert not any(i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids) and all(len(i) == 24 for i in ids)
