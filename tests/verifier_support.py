@@ -9,16 +9,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from verifier import VerificationReport, add_proof
+from verifier.fetch import Fetcher, FetchPolicy
 from verifier.multikey import did_key, did_key_verification_method, encode_public_key, multibase_decode
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -231,3 +233,118 @@ def json_ld_documents() -> list[Path]:
         if isinstance(data, dict) and "@context" in data:
             found.append(path)
     return found
+
+
+# --- a local web site standing in for issuers' https hosts ------------------------------
+
+class LocalSite:
+    """Plain HTTP and HTTPS servers on 127.0.0.1 serving `routes` for made-up host names.
+
+    routes: {(host, path): body bytes | dict (JSON) | callable(handler) -> None}. Every request
+    is recorded in `hits` as (scheme, host, path). `fetcher()` makes a Fetcher that resolves the
+    site's hosts to these servers (allowed explicitly) and trusts the site's own certificate.
+    Use as a context manager.
+    """
+
+    def __init__(self, routes: dict[tuple[str, str], Any] | None = None, hosts: tuple[str, ...] = ("example.org",)):
+        self.routes: dict[tuple[str, str], Any] = dict(routes or {})
+        self.hosts = tuple(dict.fromkeys((*hosts, *(h for h, _ in self.routes))))
+        self.hits: list[tuple[str, str, str]] = []
+        self._servers: list[Any] = []
+
+    def __enter__(self) -> Self:
+        import ssl
+        import tempfile
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        cert_pem, key_pem = _self_signed(self.hosts)
+        self.ca_pem = cert_pem.decode()
+        with tempfile.TemporaryDirectory() as tmp:
+            cert_file, key_file = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
+            cert_file.write_bytes(cert_pem)
+            key_file.write_bytes(key_pem)
+            server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            server_context.load_cert_chain(cert_file, key_file)
+        for scheme in ("http", "https"):
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self, scheme))
+            server.daemon_threads = True
+            if scheme == "https":
+                server.socket = server_context.wrap_socket(server.socket, server_side=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            self._servers.append(server)
+        self.http_port = self._servers[0].server_address[1]
+        self.https_port = self._servers[1].server_address[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+
+    def resolver(self, host: str, port: int) -> list[tuple[str, int]]:
+        if host not in self.hosts:
+            raise OSError("unknown host")
+        return [("127.0.0.1", self.https_port if port == 443 else self.http_port)]
+
+    def ssl_context(self) -> Any:
+        import ssl
+        return ssl.create_default_context(cadata=self.ca_pem)
+
+    def fetcher(self, *, allowed: bool = True, clock: Any = time.monotonic, **policy: Any) -> Fetcher:
+        """A Fetcher that reaches this site; `allowed=False` keeps the production rules (refused)."""
+        hosts = frozenset(self.hosts) if allowed else frozenset()
+        return Fetcher(FetchPolicy(allowed_hosts=hosts, **policy), resolver=self.resolver,
+                       ssl_context=self.ssl_context(), clock=clock)
+
+
+def _handler_class(site: LocalSite, scheme: str) -> type:
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            host = (self.headers.get("Host") or "").split(":")[0]
+            site.hits.append((scheme, host, self.path))
+            route = site.routes.get((host, self.path))
+            if route is None:
+                self.send_error(404)
+                return
+            if callable(route):
+                route(self)
+                return
+            body = json.dumps(route).encode() if isinstance(route, (dict, list)) else route
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def _self_signed(hosts: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """A certificate for `hosts` (and its key), PEM."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem

@@ -42,14 +42,14 @@ def _depth(node: Any, limit: int) -> int:
     return deepest
 
 
-def describe_version(document: dict[str, Any]) -> str:
-    """Which standard the credential follows, in words."""
+def describe_version(document: dict[str, Any], securing: str = "Data Integrity") -> str:
+    """Which standard the credential follows and how it is secured, in words."""
     contexts = _types(document.get("@context"))
     vc = "VC 2.0" if contexts and contexts[0] == VC_V2 else "VC 1.1" if contexts and contexts[0] == VC_V1 else "unknown VC version"
     ob = next((c for c in contexts if isinstance(c, str) and c.startswith(OB_CONTEXT_PREFIX)), None)
     if ob is None:
-        return f"Verifiable Credential ({vc}), not an Open Badge"
-    return f"Open Badges 3.0 ({vc})"
+        return f"Verifiable Credential ({vc}, {securing}), not an Open Badge"
+    return f"Open Badges 3.0 ({vc}, {securing})"
 
 
 def check_parse(document: Any) -> Outcome:

@@ -1,16 +1,18 @@
-"""Reading a credential from bytes: JSON, or a baked PNG / SVG badge image; size and nesting
-limits; clear problems. The library stays offline.
+"""Reading a credential from bytes: JSON, a compact JWS (VC-JWT, OB 2.0 signed), or a baked PNG /
+SVG badge image holding either; size and nesting limits; clear problems. The library stays offline.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .baking import MAX_IMAGE_BYTES, BakingError, is_png, is_svg, unbake_png, unbake_svg
 from .report import Problem
 
 MAX_BYTES = 2 * 1024 * 1024  # a real credential is a few kB; larger input is refused unread
+COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 class UnreadableInput(Exception):
@@ -21,13 +23,50 @@ class UnreadableInput(Exception):
         self.problem = problem
 
 
-def parse_credential_bytes(data: bytes) -> Any:
-    """Parsed JSON of a credential file or baked image; raises UnreadableInput with a clear problem."""
+def is_compact_jws(text: str) -> bool:
+    return bool(COMPACT_JWS.match(text.strip()))
+
+
+def read_presented(data: bytes) -> Any:
+    """Parsed JSON, or the compact JWS text (a str), of a file or a baked image; raises UnreadableInput."""
     if is_png(data) or is_svg(data):
         data = _unbaked(data)
     if len(data) > MAX_BYTES:
-        raise UnreadableInput(Problem("input_too_large", "File too large",
-                                      f"The input is {len(data):,} bytes; a credential is at most {MAX_BYTES:,} bytes."))
+        raise _too_large(len(data))
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:8].lower() == b"https://" or head[:7].lower() == b"http://":
+        text = data.decode("utf-8", errors="replace").strip()
+        if len(text) < 2048 and not any(c.isspace() for c in text):
+            return text  # an OB 2.0 baked image may carry the hosted assertion's URL
+    if head[:1] not in (b"{", b"[", b'"') and head[:2] == b"ey":
+        text = data.decode("ascii", errors="replace").strip()
+        if is_compact_jws(text):
+            return text
+        raise UnreadableInput(Problem("jws_malformed", "Not a readable JWT",
+                                      "The input looks like a JWT but is not three base64url parts separated by dots."))
+    return parse_json_bytes(data)
+
+
+def parse_credential_bytes(data: bytes) -> Any:
+    """Parsed JSON of a credential file or baked image; a JWT is refused (use read_presented for those)."""
+    if is_png(data) or is_svg(data):
+        data = _unbaked(data)
+        if is_compact_jws(data.decode("utf-8", errors="replace")):
+            raise UnreadableInput(Problem("jwt_unsupported", "Signed as a JWT",
+                                          "The image holds a VC-JWT (compact JWS); read it with "
+                                          "verifier.presented.verify_presented."))
+    return parse_json_bytes(data)
+
+
+def _too_large(size: int) -> UnreadableInput:
+    return UnreadableInput(Problem("input_too_large", "File too large",
+                                   f"The input is {size:,} bytes; a credential is at most {MAX_BYTES:,} bytes."))
+
+
+def parse_json_bytes(data: bytes) -> Any:
+    """Parsed JSON text; raises UnreadableInput with a clear problem."""
+    if len(data) > MAX_BYTES:
+        raise _too_large(len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -52,8 +91,4 @@ def _unbaked(data: bytes) -> bytes:
         text = unbake_png(data) if is_png(data) else unbake_svg(data)
     except BakingError as exc:
         raise UnreadableInput(Problem("not_baked", "No credential in the image", str(exc))) from None
-    if text.count(".") == 2 and not text.lstrip().startswith("{"):
-        raise UnreadableInput(Problem("jwt_unsupported", "Signed as a JWT",
-                                      "The image holds a VC-JWT (compact JWS); this verifier reads Data Integrity "
-                                      "(JSON) credentials."))
     return text.encode("utf-8")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .summary import CredentialSummary
 
 # Stable check ids, in the order they are reported.
 CHECK_IDS = ("parse", "context", "schema", "proof", "issuer", "validity", "status", "recipient")
@@ -55,8 +58,10 @@ class VerificationReport:
 
     checks: tuple[Check, ...]
     problems: tuple[Problem, ...] = ()
-    version: str | None = None  # e.g. "Open Badges 3.0 (VC 2.0)"
+    version: str | None = None  # e.g. "Open Badges 3.0 (VC 2.0, Data Integrity)", "Open Badges 2.0 (hosted)"
     credential: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # What the credential says (who, what, when), filled in by verify_presented.
+    summary: CredentialSummary | None = field(default=None, compare=False, repr=False)
 
     @property
     def verified(self) -> bool:
@@ -73,4 +78,6 @@ class VerificationReport:
         }
         if self.version:
             data["version"] = self.version
+        if self.summary is not None:
+            data["credential"] = self.summary.to_json()
         return data

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from .errors import VerifierError
 from .key_resolution import DocumentSource
 from .report import Check, Status
 
@@ -153,7 +154,11 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
                 return Check("status", Status.WARNING, f"Status unknown: the status method "
                              f"{entry.get('type')!r} is not supported, so revocation cannot be ruled out.")
             url = entry.get("statusListCredential")
-            listed = fetch(url) if isinstance(url, str) else None
+            try:
+                listed = fetch(url) if isinstance(url, str) else None
+            except VerifierError as exc:  # e.g. a FetchError: say why, never pass
+                return Check("status", Status.WARNING, f"Status unknown: the status list {url} could not be "
+                             f"fetched ({exc.message}), so revocation cannot be ruled out.")
             if listed is None:
                 return Check("status", Status.WARNING, f"Status unknown: the status list {url} could not be "
                              "fetched, so revocation cannot be ruled out.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 # dateTimeStamp-like: a timezone is required; fractional seconds allowed.
 _DATETIME = re.compile(
@@ -26,3 +26,22 @@ def format_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("a timezone-aware datetime is required")
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_lenient_datetime(value: object) -> datetime | None:
+    """Open Badges 2.0 dates: ISO 8601 (a missing timezone read as UTC) or a Unix timestamp."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    strict = parse_datetime(value)
+    if strict is not None or not isinstance(value, str):
+        return strict
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
