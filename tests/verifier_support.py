@@ -271,7 +271,7 @@ class LocalSite:
             server.daemon_threads = True
             if scheme == "https":
                 server.socket = server_context.wrap_socket(server.socket, server_side=True)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self._servers.append(server)
         self.http_port = self._servers[0].server_address[1]
         self.https_port = self._servers[1].server_address[1]
