@@ -15,12 +15,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from verifier_support import DERIVED, NOW, OB30, Ed25519Key, LocalSite, load_json, new_key, sign, unsigned_simple
 
 from verifier import Status, verify_credential
-from verifier.status import (MAX_DECODED, MIN_ENTRIES, StatusListError, decode_list, encode_list, entry_status,
-                             read_status, status_list_checker, write_status)
-
-from verifier_support import DERIVED, NOW, OB30, Ed25519Key, load_json, new_key, sign, unsigned_simple
+from verifier.presented import verify_presented
+from verifier.status import (
+    MAX_DECODED,
+    MIN_ENTRIES,
+    StatusListError,
+    decode_list,
+    encode_list,
+    entry_status,
+    read_status,
+    status_list_checker,
+    write_status,
+)
 
 LIST_URL = "https://issuer.example/status/abc"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -264,3 +273,65 @@ def test_status_list_errors_never_escape_as_exceptions(issuer: Ed25519Key) -> No
         document["credentialStatus"] = {**_credential(issuer)["credentialStatus"], **entry}
         check = _status(sign(document, issuer), sign(_list(issuer.did), issuer))
         assert check.status is Status.WARNING, (entry, check)
+
+
+# --- status read through the Fetcher (a local site stands in for the issuers' hosts) ----------
+
+TESTLIST_HOST = "raw.githubusercontent.com"
+TESTLIST_PATH = ("/1EdTech/digital-credentials-public-validator/refs/heads/main/inspector-vc/src/test/resources/"
+                 "ob30/bit-string-list/testlist")
+
+
+@pytest.mark.parametrize("name", REVOKED_VECTORS)
+def test_1edtech_revoked_vectors_through_the_fetcher(name: str) -> None:
+    credential = load_json(OB30 / "bit-string-list" / name)
+    routes = {(TESTLIST_HOST, TESTLIST_PATH): (OB30 / "bit-string-list/testlist").read_bytes()}
+    with LocalSite(routes) as site:
+        report = verify_presented(credential, now=NOW, fetcher=site.fetcher())
+        assert report.check("proof").status is Status.PASSED
+        assert report.check("status").status is Status.FAILED and not report.verified
+        # the production rules never reach a private address: status unknown, nothing sent
+        refused = verify_presented(credential, now=NOW, fetcher=site.fetcher(allowed=False))
+        assert refused.check("status").status is Status.WARNING
+        assert "local or private network address" in refused.check("status").message
+        assert "status_unknown" in {p.code for p in refused.problems}
+        assert len(site.hits) == 1
+
+
+def test_a_status_list_that_is_not_a_status_list_is_named(issuer: Ed25519Key) -> None:
+    credential = _credential(issuer)
+    with LocalSite({("issuer.example", "/status/abc"): {"hello": "world"}}) as site:
+        report = verify_presented(credential, now=NOW, fetcher=site.fetcher())
+        assert report.check("status").status is Status.WARNING and "status_unknown" in {p.code for p in report.problems}
+
+
+REVOCATIONS = "https://issuer.example/revocations"
+
+
+def _rl_credential(issuer: Ed25519Key) -> dict[str, Any]:
+    status = {"id": REVOCATIONS, "type": "1EdTechRevocationList"}
+    document = unsigned_simple(issuer, credentialStatus=status)
+    document["@context"] = [*document["@context"], "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]
+    return sign(document, issuer)
+
+
+@pytest.mark.parametrize("case, expected, words", [
+    ("revoked", Status.FAILED, "Revoked by the issuer: Issued in error."),
+    ("kept", Status.PASSED, "Not revoked"),
+    ("not a list", Status.WARNING, "not a revocation list"),
+    ("someone else's", Status.WARNING, "someone other than"),
+    ("missing", Status.WARNING, "could not be fetched"),
+])
+def test_1edtech_revocation_lists(issuer: Ed25519Key, case: str, expected: Status, words: str) -> None:
+    credential = _rl_credential(issuer)
+    listed: Any = {"id": REVOCATIONS, "issuer": issuer.did, "revokedCredentials": [{"id": "urn:uuid:other"}]}
+    if case == "revoked":
+        listed["revokedCredentials"].append({"id": credential["id"], "revocationReason": "Issued in error"})
+    elif case == "not a list":
+        listed = {"id": REVOCATIONS}
+    elif case == "someone else's":
+        listed.update(issuer="did:example:else", revokedCredentials=[credential["id"]])
+    routes = {} if case == "missing" else {("issuer.example", "/revocations"): listed}
+    with LocalSite(routes, hosts=("issuer.example",)) as site:
+        check = verify_presented(credential, now=NOW, fetcher=site.fetcher()).check("status")
+        assert check.status is expected and words in check.message, check.message

@@ -192,6 +192,8 @@ def check_status(document: dict[str, Any], status_checker: Any) -> Outcome:
         return Check("status", Status.WARNING,
                      "Status unknown: the issuer's status list was not checked, so revocation cannot be ruled out."), []
     check = status_checker(document)
+    if check.status is Status.WARNING:
+        return check, [Problem("status_unknown", "Status unknown", check.message)]
     problems = [] if check.ok else [Problem("status_" + check.status.value, "Revoked or suspended", check.message)]
     return check, problems
 

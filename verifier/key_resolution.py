@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import KeyFormatError, KeyResolutionError
+from .errors import KeyFormatError, KeyResolutionError, VerifierError
 from .multikey import decode_public_key
 
 # Given a controller id (a DID or URL), return its document, or None when unavailable.
@@ -47,12 +47,18 @@ def resolve_verification_method(vm: Any, documents: DocumentSource | None = None
             f"The verification method {vm!r} uses a method this verifier cannot resolve "
             "(supported: did:key, did:web, https)."
         )
-    document = documents(controller) if documents else None
+    unavailable: VerifierError | None = None
+    try:
+        document = documents(controller) if documents else None
+    except VerifierError as exc:  # e.g. the document could not be fetched: as if offline
+        document, unavailable = None, exc
     if document is not None:
         return _from_document(vm, controller, document)
     try:
         key = decode_public_key(fragment)
     except KeyFormatError:
+        if unavailable is not None:
+            raise unavailable from None
         raise KeyResolutionError(
             f"The key {vm!r} cannot be resolved offline: its controller's document is not "
             "available and the id does not carry the key."

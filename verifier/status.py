@@ -13,9 +13,10 @@ import base64
 import gzip
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from .errors import VerifierError
 from .key_resolution import DocumentSource
@@ -25,6 +26,7 @@ MIN_ENTRIES = 131_072  # §5: at least 16 KB of bits, so a list says nothing abo
 MAX_DECODED = 16 * 1024 * 1024  # a larger list is refused (a GZIP bomb is not a status list)
 ENTRY_TYPES = ("BitstringStatusListEntry", "StatusList2021Entry")
 LIST_TYPES = ("BitstringStatusListCredential", "StatusList2021Credential")
+REVOCATION_LIST_TYPE = "1EdTechRevocationList"  # 1EdTech Revocation List Status Method 1.0 (vcrl v1p0)
 
 Fetch = Callable[[str], "dict[str, Any] | None"]
 
@@ -52,7 +54,7 @@ def decode_list(encoded: Any) -> bytes:
     """The bits of an encodedList (multibase 'u', or the plain base64url of StatusList2021)."""
     if not isinstance(encoded, str) or not encoded:
         raise StatusListError("The status list has no encodedList.")
-    text = encoded[1:] if encoded.startswith("u") else encoded
+    text = encoded.removeprefix("u")
     try:
         compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         inflater = zlib.decompressobj(wbits=31)
@@ -150,6 +152,12 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
         entries = [e for e in _types(document.get("credentialStatus")) if isinstance(e, dict)]
         said: list[str] = []
         for entry in entries:
+            if REVOCATION_LIST_TYPE in _types(entry.get("type")):
+                listed_check = revocation_list_check(entry, document, fetch)
+                if listed_check.status is not Status.PASSED:
+                    return listed_check
+                said.append(listed_check.message)
+                continue
             if not set(_types(entry.get("type"))) & set(ENTRY_TYPES):
                 return Check("status", Status.WARNING, f"Status unknown: the status method "
                              f"{entry.get('type')!r} is not supported, so revocation cannot be ruled out.")
@@ -197,3 +205,33 @@ def _list_problem(listed: Any, document: dict, documents: DocumentSource | None,
 def _issuer_id(document: Any) -> str | None:
     issuer = document.get("issuer") if isinstance(document, dict) else None
     return issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None
+
+
+def revocation_list_check(entry: dict[str, Any], document: dict[str, Any], fetch: Fetch) -> Check:
+    """1EdTechRevocationList: the issuer's RevocationList at entry.id names revoked credential ids.
+
+    The list is not signed (it is trusted as served by the issuer over https), so it must at
+    least name the credential's issuer; anything else gives "status unknown", never a pass.
+    """
+    url = entry.get("id")
+    try:
+        listed = fetch(url) if isinstance(url, str) else None
+    except VerifierError as exc:
+        return Check("status", Status.WARNING, f"Status unknown: the revocation list {url} could not be "
+                     f"fetched ({exc.message}), so revocation cannot be ruled out.")
+    if listed is None:
+        return Check("status", Status.WARNING, f"Status unknown: the revocation list {url} could not be fetched, "
+                     "so revocation cannot be ruled out.")
+    revoked = listed.get("revokedCredentials") if isinstance(listed, dict) else None
+    if not isinstance(revoked, list):
+        return Check("status", Status.WARNING, f"Status unknown: {url} is not a revocation list.")
+    issuer = _issuer_id(document)
+    if issuer and _issuer_id(listed) != issuer:
+        return Check("status", Status.WARNING, "Status unknown: the revocation list was published by someone "
+                     "other than the credential's issuer.")
+    for item in revoked:
+        item_id = item.get("id") if isinstance(item, dict) else item
+        if item_id is not None and item_id == document.get("id"):
+            reason = item.get("revocationReason") if isinstance(item, dict) else None
+            return Check("status", Status.FAILED, "Revoked by the issuer" + (f": {reason}." if reason else "."))
+    return Check("status", Status.PASSED, "Not revoked (checked against the issuer's revocation list).")
