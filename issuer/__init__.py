@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from badge_classes import load_catalog
@@ -16,6 +18,8 @@ from .db import Database
 from .runtime import Runtime
 
 csrf = CSRFProtect()
+# Per-client limits of the anonymous verification API (storage: MICROCRED_RATELIMIT_STORAGE).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,  # one evidence file per request
         JSON_SORT_KEYS=False,
     )
+    app.config.update(RATELIMIT_STORAGE_URI=settings.ratelimit_storage, RATELIMIT_HEADERS_ENABLED=True)
     if config:
         app.config.update({k: v for k, v in config.items() if k.isupper()})
     if not app.logger.level:
@@ -49,6 +54,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                         status, teacher)
 
     app.register_blueprint(auth.bp)  # first: the signed-in user is known before the CSRF check runs
+    from .views import licensure, verify_api
+    # Next: their upload limits apply before the CSRF check reads a form; the limiter sees the user.
+    app.register_blueprint(licensure.public)  # /verify: anyone checks one credential
+    app.register_blueprint(licensure.bp, url_prefix="/licensure")
+    app.register_blueprint(verify_api.bp)  # JSON APIs (CSRF-exempt, rate-limited for anonymous clients)
+    limiter.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(catalog.bp)

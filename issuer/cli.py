@@ -30,6 +30,7 @@ from .people import programme_year
 from .reissue_command import reissue_command, revoke_key
 from .status_command import reinstate_command, revoke_command, suspend_command
 from .verify_command import verify_command
+from .licensure_command import issuers_group, verify_batch_command
 
 
 def register(app: Flask) -> None:
@@ -81,11 +82,16 @@ def init_command(demo: bool) -> None:
     try:
         with rt.database.transaction() as session:
             changes = sync_files(session, rt.catalog)
+            from .trusted_issuers import ensure_own_issuer
+
+            recognised = ensure_own_issuer(session, settings)  # the licensure office recognises us
     except SQLAlchemyError as exc:
         _database_failed(rt, exc)
     added = sum(c.action in ("created", "new_version") for c in changes)
     click.echo(f"Catalogue: {len(rt.catalog.badge_classes)} badge class(es) from {rt.catalog.directory}"
                f" ({added} new or changed)")
+    for issuer_id in recognised:
+        click.echo(f"Trusted issuers: {issuer_id} recognised (microcred issuers list)")
     if demo:
         with rt.database.transaction() as session:
             logins = ensure_demo_accounts(session, settings.secrets_dir / "demo-logins.json")
@@ -197,7 +203,8 @@ def keys_revoke(key_id: str, reason: str, reissue: bool) -> None:
 
 
 COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group, bake_command,
-            unbake_command, revoke_command, suspend_command, reinstate_command, reissue_command)
+            unbake_command, revoke_command, suspend_command, reinstate_command, reissue_command,
+            verify_batch_command, issuers_group)
 
 
 def _create_app() -> Flask:

@@ -31,6 +31,14 @@ class Settings:
     smtp_url: str | None = None  # smtp://user:password@host:port (smtps:// for TLS); unset: log only
     mail_from: str = "microcredentials@education.example.gov"
     linkedin_organization_id: str | None = None  # the issuer's LinkedIn company id, for "Add to profile"
+    # Licensure verifier (issue 6): what the service may fetch, rate limits, renewal thresholds.
+    fetch_allowed_hosts: frozenset[str] = frozenset()  # hosts fetched even on private addresses (or plain http)
+    fetch_timeout: float = 5.0  # seconds per fetch of a credential, DID document or status list
+    ratelimit_storage: str = "memory://"  # Flask-Limiter storage, e.g. redis://127.0.0.1:6379
+    verify_rate_limit: str = "30/minute;300/hour"  # anonymous POST /api/v1/verify and /credentials/verify
+    own_issuer_since: str = "2017-07-01"  # our issuer is recognised from this date (the pilot's start)
+    pdp_thresholds: str = "professional=60,practitioner=30,advancement=30"
+    web_batch_max_rows: int = 200  # the batch page's limit; the CLI takes any size
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -82,6 +90,14 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         smtp_url=pick("smtp_url"),
         mail_from=pick("mail_from", Settings.mail_from),
         linkedin_organization_id=pick("linkedin_organization_id"),
+        fetch_allowed_hosts=frozenset(h.strip().lower() for h in str(pick("fetch_allowed_hosts", "")).split(",")
+                                      if h.strip()),
+        fetch_timeout=_seconds("MICROCRED_FETCH_TIMEOUT", pick("fetch_timeout", 5.0)),
+        ratelimit_storage=pick("ratelimit_storage", Settings.ratelimit_storage),
+        verify_rate_limit=pick("verify_rate_limit", Settings.verify_rate_limit),
+        own_issuer_since=pick("own_issuer_since", Settings.own_issuer_since),
+        pdp_thresholds=pick("pdp_thresholds", Settings.pdp_thresholds),
+        web_batch_max_rows=_whole_number("MICROCRED_WEB_BATCH_MAX_ROWS", pick("web_batch_max_rows", 200)),
         environ=env,
     )
 
@@ -114,6 +130,18 @@ def _whole_number(name: str, value: Any) -> int:
         from .errors import ConfigError
 
         raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}.")
+    return number
+
+
+def _seconds(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not 0 < number <= 120:
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name} must be a number of seconds between 0 and 120, not {value!r}.")
     return number
 
 

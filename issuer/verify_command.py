@@ -1,26 +1,27 @@
-"""`microcred verify [--json] FILE|-`: exit 0 verified, 1 not verified, 2 unreadable input."""
+"""`microcred verify [--json] [--recipient EMAIL] FILE|URL|-`: exit 0 verified, 1 not verified, 2 unreadable input.
+
+Any form verify_presented reads: JSON, a baked PNG / SVG, a VC-JWT, an Open Badges 2.0 assertion, or the
+URL of a hosted credential (fetched under MICROCRED_FETCH_* rules)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from verifier import Problem, verify_credential
-from verifier.inputs import UnreadableInput, parse_credential_bytes
-from verifier.report import Check, Status, VerificationReport
-from verifier.status import status_list_checker
-
 from keys import KeyStoreError
+from verifier import Problem
+from verifier.inputs import UnreadableInput, read_presented
+from verifier.report import Check, Status, VerificationReport
 
 from .errors import IssuerError
 from .identity import IssuerIdentity
 from .runtime import runtime
-from .status import our_status_lists
+from .status import our_status_lists, status_url
+from .verify_service import Verifier, fetch_policy, fetcher_for
 
 _SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
 
@@ -43,22 +44,22 @@ def _documents():
     return IssuerIdentity.public(rt.settings).documents
 
 
-def _verify(document, documents) -> VerificationReport:
-    """Verify; our own credentials' status is read from this instance's signed lists."""
+def _verify(item, documents, recipient: str | None = None) -> VerificationReport:
+    """Verify; our own credentials' keys and status are read from this instance, others' under the fetch rules."""
     rt = runtime()
-    now = datetime.now(timezone.utc)
+    fetcher = fetcher_for(fetch_policy(rt.settings))
     if documents is None:
-        return verify_credential(document, now=now)
+        return Verifier(fetcher=fetcher).verify(item, recipient=recipient)
     try:
         ready = rt.database.is_current()
     except SQLAlchemyError:
         ready = False
     if not ready:  # no status lists to read: the verdict says "status unknown"
-        return verify_credential(document, now=now, documents=documents)
+        return Verifier(fetcher=fetcher, own_documents=documents).verify(item, recipient=recipient)
     with rt.database.transaction() as session:
-        fetch = our_status_lists(session, IssuerIdentity.public(rt.settings), can_sign=False)
-        checker = status_list_checker(fetch, documents=documents, now=now)
-        return verify_credential(document, now=now, documents=documents, status_checker=checker)
+        own = our_status_lists(session, IssuerIdentity.public(rt.settings), can_sign=False)
+        return Verifier(fetcher=fetcher, own_documents=documents, own_status=own,
+                        own_prefix=status_url(rt.settings.public_url, "")).verify(item, recipient=recipient)
 
 
 def _print(report: VerificationReport, as_json: bool) -> None:
@@ -76,12 +77,13 @@ def _print(report: VerificationReport, as_json: bool) -> None:
 
 @click.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the API's report).")
-@click.argument("source", metavar="FILE|-")
+@click.option("--recipient", default=None, help="Check the credential was issued to this email (or identifier).")
+@click.argument("source", metavar="FILE|URL|-")
 @with_appcontext
-def verify_command(source: str, as_json: bool) -> None:
-    """Verify a credential from a file, or from standard input with '-'."""
+def verify_command(source: str, as_json: bool, recipient: str | None) -> None:
+    """Verify a credential from a file, a URL, or standard input with '-'."""
     try:
-        document = parse_credential_bytes(_read(source))
+        document = source if source.lower().startswith(("https://", "http://")) else read_presented(_read(source))
     except OSError as exc:
         _unreadable(as_json, "unreadable_file", "Cannot read the file", f"{source}: {exc.strerror}")
     except UnreadableInput as exc:
@@ -90,7 +92,7 @@ def verify_command(source: str, as_json: bool) -> None:
         documents = _documents()
     except (KeyStoreError, IssuerError) as exc:
         _unreadable(as_json, exc.code, "The instance's key store cannot be read", exc.message)
-    report = _verify(document, documents)
+    report = _verify(document, documents, recipient)
     _print(report, as_json)
     sys.exit(0 if report.verified else 1)
 

@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
+from .licensure import TrustedIssuerRecord
 from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
 from .sharing import CredentialOffer
 from .status import StatusEntry, StatusList
@@ -10,5 +11,5 @@ from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, Submissio
 __all__ = [
     "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
     "CredentialOffer", "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
-    "StatusEntry", "StatusList", "SubmissionFile", "User", "utcnow",
+    "StatusEntry", "StatusList", "SubmissionFile", "TrustedIssuerRecord", "User", "utcnow",
 ]

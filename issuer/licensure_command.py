@@ -1,0 +1,124 @@
+"""`microcred verify-batch` and `microcred issuers list|add|end`: the licensure office's commands."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import IssuerError
+from .runtime import runtime
+from .trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
+from .verify_batch import BatchContext, BatchInputError, describe_progress, renewal_path, run_batch
+from .verify_service import fetch_policy, own_data, renewal_policy
+
+
+def _day(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def batch_context(session, files: str | None, base_dir: str | None) -> BatchContext:
+    """The batch's data from this instance: our documents and lists, the registry, the PDP rules."""
+    rt = runtime()
+    settings = rt.settings
+    return BatchContext(own=own_data(session, settings), fetch=fetch_policy(settings),
+                        registry=registry(session, settings),
+                        policy=renewal_policy(settings, rt.catalog, our_issuer_ids(settings)),
+                        files=files, base_dir=base_dir)
+
+
+@click.command("verify-batch")
+@click.argument("input_csv", metavar="INPUT.csv", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Per-row results CSV; the per-educator renewal summary goes beside it (.renewal.csv).")
+@click.option("--files", type=click.Path(exists=True, dir_okay=False), help="A zip holding the credential files.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
+@click.option("--quiet", is_flag=True, help="No progress on standard error.")
+@with_appcontext
+def verify_batch_command(input_csv: str, out: str, files: str | None, jobs: int | None, quiet: bool) -> None:
+    """Verify a CSV of educators' credentials across every core; exit 2 when the CSV is unusable."""
+    rt = runtime()
+    try:
+        with rt.database.transaction() as session:
+            context = batch_context(session, files, str(click.format_filename(input_csv)).rsplit("/", 1)[0]
+                                    if "/" in input_csv else ".")
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"The database cannot be read: {type(exc).__name__}") from None
+    except IssuerError as exc:
+        raise click.ClickException(exc.message) from None
+    rt.database.dispose()  # workers are forked: no pooled connection crosses into them
+    last = [0.0]
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        if quiet or (seconds - last[0] < 0.5 and done != total):
+            return
+        last[0] = seconds
+        click.echo(f"\r{describe_progress(done, total, seconds)}", err=True, nl=done == total)
+
+    renewal_out = renewal_path(out)
+    try:
+        result = run_batch(input_csv, out, renewal_out, context, jobs=jobs, progress=progress)
+    except BatchInputError as exc:
+        click.echo(f"Cannot run the batch: {exc.message}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"Cannot write the report: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{result.rows:,} rows ({result.bad_rows:,} bad), {result.verified:,} verified, "
+               f"{result.counted:,} counted, {result.educators:,} educators in {result.seconds:.1f} s; "
+               f"rows: {out}; renewal summaries: {renewal_out}", err=True)
+
+
+@click.group("issuers")
+def issuers_group() -> None:
+    """The licensure office's registry of recognised issuers."""
+
+
+@issuers_group.command("list")
+@with_appcontext
+def issuers_list() -> None:
+    """Every entry: issuer id, name, since, until."""
+    with runtime().database.transaction() as session:
+        for row in list_entries(session):
+            click.echo(f"{row.issuer_id}\t{row.name}\t{row.since}\t{row.until or '-'}")
+
+
+@issuers_group.command("add")
+@click.argument("issuer_id")
+@click.option("--name", required=True)
+@click.option("--since", required=True, callback=_day, help="Recognised for credentials earned from (YYYY-MM-DD).")
+@click.option("--until", default=None, callback=_day, help="... until (inclusive; default: open-ended).")
+@click.option("--note", default="")
+@with_appcontext
+def issuers_add(issuer_id: str, name: str, since: date, until: date | None, note: str) -> None:
+    """Recognise an issuer (a DID or URL)."""
+    try:
+        with runtime().database.transaction() as session:
+            add_entry(session, issuer_id=issuer_id, name=name, since=since, until=until, note=note,
+                      actor="cli:licensure")
+    except IssuerError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Recognised {issuer_id} ({name}) from {since}" + (f" until {until}" if until else ""))
+
+
+@issuers_group.command("end")
+@click.argument("issuer_id")
+@click.option("--until", required=True, callback=_day, help="Last day of recognition (inclusive).")
+@click.option("--reason", default="")
+@with_appcontext
+def issuers_end(issuer_id: str, until: date, reason: str) -> None:
+    """Stop recognising an issuer after a date; credentials earned until then still count."""
+    try:
+        with runtime().database.transaction() as session:
+            end_entry(session, issuer_id, until=until, actor="cli:licensure", reason=reason)
+    except IssuerError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{issuer_id} is recognised until {until}")

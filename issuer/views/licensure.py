@@ -1,0 +1,309 @@
+"""Pages of the licensure office (/licensure, role licensure or admin) and the public /verify page.
+
+Verify many credentials at once (paste, files, a zip, URLs), a renewal report for an educator
+(printable, CSV), a batch (CSV + zip, synchronous up to a limit), the registry of recognised issuers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from verifier.renewal import EXCLUSIONS, renewal_report
+from verifier.report import Problem
+
+from .. import limiter
+from ..errors import IssuerError
+from ..licensure import educator_from, license_types, renewal_csv, verdict
+from ..runtime import runtime
+from ..trusted_issuers import (
+    RegistryError,
+    add_entry,
+    edit_entry,
+    end_entry,
+    get_entry,
+    list_entries,
+    our_issuer_ids,
+    registry,
+)
+from ..verify_batch import BatchContext, BatchInputError, run_batch
+from ..verify_service import (
+    Presented,
+    expand_upload,
+    fetch_policy,
+    own_data,
+    renewal_policy,
+    session_verifier,
+    thresholds,
+    unreadable_report,
+)
+from .auth import roles_required
+from .verify_api import MAX_JSON_BYTES, MAX_UPLOAD_BYTES, _limit, is_staff
+
+public = Blueprint("verify_page", __name__)
+bp = Blueprint("licensure", __name__)
+STAFF = ("licensure", "admin")
+PUBLIC_MAX_BYTES = 10 * 1024 * 1024
+STAFF_MAX_BYTES = 50 * 1024 * 1024
+MAX_URLS = 50
+
+
+@public.before_app_request
+def _upload_limits() -> None:
+    """Refuse big bodies from their Content-Length, before anything (the CSRF check) reads them."""
+    path = request.path
+    if path == "/verify":
+        request.max_content_length = PUBLIC_MAX_BYTES
+    elif path.startswith("/licensure/"):
+        request.max_content_length = STAFF_MAX_BYTES
+    elif path in ("/api/v1/verify", "/credentials/verify"):
+        multipart = (request.mimetype or "").startswith("multipart/")
+        request.max_content_length = MAX_UPLOAD_BYTES if multipart else MAX_JSON_BYTES
+
+
+def _too_large(exc: RequestEntityTooLarge):
+    limit = (request.max_content_length or 0) // (1024 * 1024)
+    return render_template("error.html", status=413, message=(
+        f"The upload is larger than {limit} MB and was not read. A credential is a few kilobytes; a baked "
+        f"image at most 10 MB. Split large batches, or use `microcred verify-batch` for big ones.")), 413
+
+
+public.register_error_handler(RequestEntityTooLarge, _too_large)
+bp.register_error_handler(RequestEntityTooLarge, _too_large)
+
+
+def _gathered(*, allow_many: bool) -> list[Presented]:
+    """Pasted text, uploaded files (zips expanded) and URLs from the form, each with its source."""
+    items: list[Presented] = []
+    pasted = (request.form.get("pasted") or "").strip()
+    if pasted:
+        items.append(Presented("pasted text", pasted))
+    for upload in request.files.getlist("files"):
+        if upload.filename:
+            items.extend(expand_upload(upload.filename, upload.read()) if allow_many
+                         else [Presented(upload.filename, upload.read())])
+    urls = [u.strip() for u in (request.form.get("urls") or "").splitlines() if u.strip()]
+    for url in urls[:MAX_URLS]:
+        items.append(Presented(url, url))
+    if len(urls) > MAX_URLS:
+        items.append(Presented(f"{len(urls) - MAX_URLS} more URLs", None,
+                               Problem("too_many_urls", "Too many URLs", f"At most {MAX_URLS} URLs at once.")))
+    return items
+
+
+def _verified(items: list[Presented], recipient: str | None = None):
+    rt = runtime()
+    with rt.database.transaction() as session:
+        verifier = session_verifier(session, rt.settings)
+        known = registry(session, rt.settings)
+        results = [(item.source, unreadable_report(item) if item.problem
+                    else verifier.verify(item.content, recipient=recipient)) for item in items]
+    return results, known
+
+
+# --- anyone: one credential -------------------------------------------------------------------
+
+
+@public.route("/verify", methods=["GET", "POST"])
+@limiter.shared_limit(_limit, scope="verify", methods=["POST"], exempt_when=is_staff)
+def verify_one():
+    """Check one credential: paste it, upload it (JSON, PNG, SVG) or give its URL."""
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        items = _gathered(allow_many=False)
+        if len(items) != 1:
+            error, status = ("Give one credential: paste it, choose its file, or enter its URL." if not items else
+                             "Check one credential at a time here (licensure staff can check many)."), 400
+        else:
+            results, known = _verified(items)
+            source, report = results[0]
+            result = (source, verdict(report, known), report)
+    return render_template("licensure/verify_public.html", result=result, error=error), status
+
+
+# --- licensure staff ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index():
+    return render_template("licensure/index.html")
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def verify_many():
+    results, error, status = [], None, 200
+    if request.method == "POST":
+        items = _gathered(allow_many=True)
+        if not items:
+            error, status = "Paste a credential, choose files, or enter URLs.", 400
+        else:
+            found, known = _verified(items, (request.form.get("recipient") or "").strip() or None)
+            results = [(source, verdict(report, known), report) for source, report in found]
+    return render_template("licensure/verify.html", results=results, error=error), status
+
+
+@bp.route("/renewal", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def renewal():
+    rt = runtime()
+    limits = thresholds(rt.settings)
+    form = request.form if request.method == "POST" else {}
+    report, error, status = None, None, 200
+    if request.method == "POST":
+        try:
+            educator = educator_from(dict(request.form), limits)
+        except ValueError as exc:
+            error, status = str(exc), 400
+        else:
+            items = _gathered(allow_many=True)
+            if not items:
+                error, status = "Add the credentials the educator presents (files, URLs or pasted JSON).", 400
+            else:
+                found, known = _verified(items, educator.email)
+                policy = renewal_policy(rt.settings, rt.catalog, our_issuer_ids(rt.settings))
+                report = renewal_report(educator, found, registry=known, policy=policy)
+                if request.form.get("action") == "csv":
+                    name = f"renewal-{educator.license_number}.csv".replace("/", "-")
+                    return Response(renewal_csv(report), mimetype="text/csv",
+                                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render_template("licensure/renewal.html", report=report, error=error, form=form,
+                           license_types=license_types(limits), exclusions=EXCLUSIONS), status
+
+
+@bp.route("/batch", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def batch():
+    rt = runtime()
+    limit = rt.settings.web_batch_max_rows
+    summaries, rows, error, status = [], [], None, 200
+    if request.method == "POST":
+        upload = request.files.get("csv")
+        if upload is None or not upload.filename:
+            error, status = "Choose the CSV of educators and credentials.", 400
+        else:
+            try:
+                out = _run_web_batch(upload.read(), request.files.get("zip"), limit)
+            except BatchInputError as exc:
+                error, status = exc.message, 400
+            else:
+                if request.form.get("action") == "csv":
+                    return Response(out["zip"], mimetype="application/zip",
+                                    headers={"Content-Disposition": 'attachment; filename="verify-batch.zip"'})
+                rows, summaries = out["rows"], out["summaries"]
+    return render_template("licensure/batch.html", rows=rows, summaries=summaries, error=error, limit=limit), status
+
+
+def _run_web_batch(csv_bytes: bytes, zip_upload, limit: int) -> dict:
+    """The CLI's batch, in this process (one worker), for at most `limit` rows."""
+    rt = runtime()
+    with tempfile.TemporaryDirectory(prefix="microcred-batch-") as tmp:
+        folder = Path(tmp)
+        (folder / "input.csv").write_bytes(csv_bytes)
+        try:
+            lines = sum(1 for _ in csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")))) - 1
+        except (UnicodeDecodeError, csv.Error):
+            raise BatchInputError("The CSV is not readable UTF-8 text.") from None
+        if lines > limit:
+            raise BatchInputError(f"The CSV has {lines:,} rows; this page takes at most {limit:,}. "
+                                  "Use `microcred verify-batch` for larger batches.")
+        files = None
+        if zip_upload is not None and zip_upload.filename:
+            files = str(folder / "files.zip")
+            zip_upload.save(files)
+            if not zipfile.is_zipfile(files):
+                raise BatchInputError(f"{zip_upload.filename} is not a zip file.")
+        with rt.database.transaction() as session:
+            context = BatchContext(own=own_data(session, rt.settings), fetch=fetch_policy(rt.settings),
+                                   registry=registry(session, rt.settings),
+                                   policy=renewal_policy(rt.settings, rt.catalog, our_issuer_ids(rt.settings)),
+                                   files=files, base_dir=str(folder / "no-plain-files"))
+        run_batch(folder / "input.csv", folder / "rows.csv", folder / "renewal.csv", context, jobs=1)
+        rows_text = (folder / "rows.csv").read_text(encoding="utf-8")
+        sums_text = (folder / "renewal.csv").read_text(encoding="utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("rows.csv", rows_text)
+        archive.writestr("renewal.csv", sums_text)
+    return {"rows": list(csv.DictReader(io.StringIO(rows_text))),
+            "summaries": list(csv.DictReader(io.StringIO(sums_text))), "zip": buffer.getvalue()}
+
+
+# --- the registry of recognised issuers ---------------------------------------------------------
+
+
+def _dates(form) -> tuple[date, date | None]:
+    try:
+        since = date.fromisoformat((form.get("since") or "").strip())
+        until_text = (form.get("until") or "").strip()
+        return since, date.fromisoformat(until_text) if until_text else None
+    except ValueError:
+        raise RegistryError("Dates are written YYYY-MM-DD (the end date may be left empty).") from None
+
+
+@bp.route("/issuers", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def issuers():
+    rt = runtime()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            since, until = _dates(request.form)
+            with rt.database.transaction() as session:
+                add_entry(session, issuer_id=request.form.get("issuer_id", ""), name=request.form.get("name", ""),
+                          since=since, until=until, note=request.form.get("note", ""), actor=_actor())
+        except IssuerError as exc:
+            error, status = exc.message, exc.http_status
+        else:
+            return redirect(url_for("licensure.issuers"))
+    with rt.database.transaction() as session:
+        rows = list_entries(session)
+    return render_template("licensure/issuers.html", rows=rows, error=error, form=request.form,
+                           ours=our_issuer_ids(rt.settings)), status
+
+
+@bp.route("/issuers/<int:entry_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def issuer_entry(entry_id: int):
+    rt = runtime()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            since, until = _dates(request.form)
+            with rt.database.transaction() as session:
+                edit_entry(session, entry_id, name=request.form.get("name", ""), since=since, until=until,
+                           note=request.form.get("note", ""), actor=_actor())
+        except IssuerError as exc:
+            error, status = exc.message, exc.http_status
+        else:
+            return redirect(url_for("licensure.issuers"))
+    with rt.database.transaction() as session:
+        row = get_entry(session, entry_id)
+        session.expunge(row)
+    return render_template("licensure/issuer_entry.html", row=row, error=error), status
+
+
+@bp.post("/issuers/<int:entry_id>/end")
+@roles_required(*STAFF)
+def end_issuer(entry_id: int):
+    rt = runtime()
+    try:
+        until = date.fromisoformat((request.form.get("until") or "").strip())
+    except ValueError:
+        raise RegistryError("The last day of recognition is written YYYY-MM-DD.") from None
+    with rt.database.transaction() as session:
+        row = get_entry(session, entry_id)
+        end_entry(session, row.issuer_id, until=until, actor=_actor(), reason=request.form.get("reason", ""))
+    return redirect(url_for("licensure.issuers"))
+
+
+def _actor() -> str:
+    return f"user:{g.user.id}"
