@@ -254,7 +254,8 @@ class _Writer:
         group = self.pending.pop(key, [])
         if not group:
             return
-        report = renewal_report(group[0].educator,  # type: ignore[arg-type]  # pending rows have one [(d.raw.get("credential", ""), d.report) for d in group],
+        presented = [(d.raw.get("credential", ""), d.report) for d in group]
+        report = renewal_report(group[0].educator, presented,  # type: ignore[arg-type]  # pending rows have one
                                 registry=self.context.registry, policy=self.context.policy)
         for done, entry in zip(group, report.entries):
             self.counted += entry.counted
