@@ -74,6 +74,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .views import oid4vci
     app.register_blueprint(oid4vci.pages, url_prefix="/my")  # the teacher's wallet page
     app.register_blueprint(oid4vci.api)  # what wallets call (CSRF-exempt JSON)
+    from .views import dashboards, surveys
+    app.register_blueprint(dashboards.bp, url_prefix="/dashboards")
+    app.register_blueprint(surveys.bp, url_prefix="/my/surveys")
     errors.register(app)
     cli.register(app)
     return app

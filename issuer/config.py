@@ -39,6 +39,11 @@ class Settings:
     own_issuer_since: str = "2017-07-01"  # our issuer is recognised from this date (the pilot's start)
     pdp_thresholds: str = "professional=60,practitioner=30,advancement=30"
     web_batch_max_rows: int = 200  # the batch page's limit; the CLI takes any size
+    # Programme data (docs/programme-data.md): surveys of a programme year (1 July - 30 June) can be
+    # changed until this day (month, day) of the year's second calendar year; the end-of-year survey
+    # is offered from `year_survey_opens` (the pilot's final survey ran in April/May).
+    surveys_close: tuple[int, int] = (6, 30)
+    year_survey_opens: tuple[int, int] = (4, 1)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -98,6 +103,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         own_issuer_since=pick("own_issuer_since", Settings.own_issuer_since),
         pdp_thresholds=pick("pdp_thresholds", Settings.pdp_thresholds),
         web_batch_max_rows=_whole_number("MICROCRED_WEB_BATCH_MAX_ROWS", pick("web_batch_max_rows", 200)),
+        surveys_close=_month_day("MICROCRED_SURVEYS_CLOSE", pick("surveys_close", "06-30")),
+        year_survey_opens=_month_day("MICROCRED_YEAR_SURVEY_OPENS", pick("year_survey_opens", "04-01")),
         environ=env,
     )
 
@@ -131,6 +138,22 @@ def _whole_number(name: str, value: Any) -> int:
 
         raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}.")
     return number
+
+
+def _month_day(name: str, value: Any) -> tuple[int, int]:
+    """A day of the year written MM-DD (29 February is refused: it is not in every year)."""
+    from datetime import date
+
+    if isinstance(value, tuple):
+        return value
+    try:
+        month, day = (int(part) for part in str(value).strip().split("-"))
+        date(2027, month, day)
+        return month, day
+    except (TypeError, ValueError):
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name} must be a day of the year written MM-DD (for example 06-30), not {value!r}.") from None
 
 
 def _seconds(name: str, value: Any) -> float:

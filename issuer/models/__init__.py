@@ -4,6 +4,7 @@ from .base import Base, utcnow
 from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
 from .licensure import TrustedIssuerRecord
 from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
+from .programme import SURVEY_KINDS, WORKED_WITH, SurveyResponse
 from .sharing import CredentialOffer
 from .status import StatusEntry, StatusList
 from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, SubmissionFile
@@ -11,5 +12,5 @@ from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, Submissio
 __all__ = [
     "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
     "CredentialOffer", "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
-    "StatusEntry", "StatusList", "SubmissionFile", "TrustedIssuerRecord", "User", "utcnow",
+    "StatusEntry", "StatusList", "SubmissionFile", "SURVEY_KINDS", "TrustedIssuerRecord", "SurveyResponse", "User", "WORKED_WITH", "utcnow",
 ]

@@ -1,0 +1,354 @@
+"""Programme figures for dashboards: counted and summed in the database (GROUP BY), on SQLite and
+PostgreSQL alike. docs/programme-data.md defines every measure.
+
+The work of a programme year is the work *started* in it (1 July to 30 June): a submission and
+all its attempts count in the year it was started. Monthly activity and assessor workload count
+events (a start, a submission, a decision) in the month or year they happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from .catalog import badge_from_version
+from .models import Attempt, BadgeClassRecord, BadgeClassVersion, District, Enrolment, Submission, User
+from .people import CAPS
+
+DECIDED = ("earned", "not_yet")
+
+
+def year_window(year: str) -> tuple[datetime, datetime]:
+    """The instants a programme year spans: [1 July, next 1 July), in UTC."""
+    start = int(year[:4])
+    return datetime(start, 7, 1, tzinfo=UTC), datetime(start + 1, 7, 1, tzinfo=UTC)
+
+
+# --- portable SQL: durations in days, months as 'YYYY-MM' ----------------------------------------
+
+
+def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    """`later - earlier` in days (fractional), in the dialect's own arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400.0
+
+
+def month_of(session: Session, moment: Any) -> ColumnElement[str]:
+    """The UTC month of an instant as 'YYYY-MM'."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m", moment)  # SQLite stores UTC text; strftime reads it as is
+    return func.to_char(func.timezone("UTC", moment), "YYYY-MM")
+
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# --- the figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Counts and summed durations of one group of work; additive, so groups roll up exactly."""
+
+    started: int = 0
+    submitted: int = 0  # sent for review at least once
+    in_review: int = 0  # waiting for an assessor now
+    earned: int = 0
+    not_yet: int = 0  # returned "not yet" and not resubmitted (yet)
+    withdrawn: int = 0
+    days_to_submit: float = 0.0  # summed over `submitted`: start -> first submission
+    decisions: int = 0  # attempts decided (earned or not yet)
+    decisions_earned: int = 0
+    first_decisions: int = 0
+    first_earned: int = 0
+    days_to_decision: float = 0.0  # summed over `decisions`: submission of the attempt -> decision
+
+    def add(self, other: Figures) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def mean_days_to_submit(self) -> float | None:
+        return self.days_to_submit / self.submitted if self.submitted else None
+
+    @property
+    def mean_days_to_decision(self) -> float | None:
+        return self.days_to_decision / self.decisions if self.decisions else None
+
+    @property
+    def pass_rate(self) -> float | None:
+        """Share of decided attempts that were earned."""
+        return self.decisions_earned / self.decisions if self.decisions else None
+
+    @property
+    def first_pass_rate(self) -> float | None:
+        """Share of first attempts earned at once."""
+        return self.first_earned / self.first_decisions if self.first_decisions else None
+
+    @property
+    def submission_rate(self) -> float | None:
+        return self.submitted / self.started if self.started else None
+
+
+@dataclass(frozen=True)
+class BadgeInfo:
+    """A badge class as the dashboards name it: its current version's title, pathway and alignments."""
+
+    id: int
+    slug: str
+    title: str
+    pathway: str
+    indicators: tuple[tuple[str, str], ...]  # (code, name)
+
+
+def catalogue(session: Session) -> dict[int, BadgeInfo]:
+    """Every badge class (retired ones too: old work still counts), by record id."""
+    rows = session.execute(select(BadgeClassRecord, BadgeClassVersion)
+                           .join(BadgeClassVersion, and_(BadgeClassVersion.badge_class_id == BadgeClassRecord.id,
+                                                         BadgeClassVersion.version == BadgeClassRecord.current_version)))
+    out = {}
+    for record, version in rows:
+        badge = badge_from_version(record, version)
+        out[record.id] = BadgeInfo(record.id, record.slug, badge.title, badge.pathway,
+                                   tuple((a.code, a.name) for a in badge.alignments))
+    return out
+
+
+def work_figures(session: Session, year: str, *, district_id: int | None = None,
+                 by: tuple[str, ...] = ("district_id", "badge_class_id")) -> dict[tuple, Figures]:
+    """Figures of the work started in `year`, grouped by submission columns `by`: one query over
+    submissions, one over their attempts (both read covering indexes, see models/programme.py)."""
+    start, end = year_window(year)
+    keys = [getattr(Submission, name) for name in by]
+    scope = [Submission.started_at >= start, Submission.started_at < end]
+    if district_id is not None:
+        scope.append(Submission.district_id == district_id)
+    n = len(keys)
+    figures: dict[tuple, Figures] = {}
+    work = (select(*keys, func.count(), count_if(Submission.state == "submitted"), count_if(Submission.state == "earned"),
+                   count_if(Submission.state == "not_yet"), count_if(Submission.state == "withdrawn"))
+            .where(*scope).group_by(*keys))
+    for row in session.execute(work):
+        figures[tuple(row[:n])] = Figures(started=row[n], in_review=row[n + 1], earned=row[n + 2], not_yet=row[n + 3],
+                                          withdrawn=row[n + 4])
+    first = Attempt.number == 1
+    decided = Attempt.decision.in_(DECIDED)
+    to_submit = days_between(session, Attempt.submitted_at, Submission.started_at)
+    to_decide = days_between(session, Attempt.decided_at, Attempt.submitted_at)
+    attempts = (select(*keys, count_if(first), func.sum(case((first, to_submit))), count_if(decided),
+                       count_if(Attempt.decision == "earned"), count_if(and_(first, decided)),
+                       count_if(and_(first, Attempt.decision == "earned")), func.sum(case((decided, to_decide))))
+                .select_from(Submission).join(Attempt, Attempt.submission_id == Submission.id)
+                .where(*scope).group_by(*keys))
+    for row in session.execute(attempts):
+        f = figures.setdefault(tuple(row[:n]), Figures())
+        f.submitted, f.days_to_submit = row[n], float(row[n + 1] or 0.0)
+        f.decisions, f.decisions_earned, f.first_decisions, f.first_earned = row[n + 2:n + 6]
+        f.days_to_decision = float(row[n + 6] or 0.0)
+    return figures
+
+
+def roll_up(figures: dict[tuple, Figures], key: Any) -> dict[Any, Figures]:
+    """Groups merged under `key(group)`; a key returning a list counts the group under each item."""
+    out: dict[Any, Figures] = {}
+    for group, f in figures.items():
+        targets = key(group)
+        for target in targets if isinstance(targets, list) else [targets]:
+            out.setdefault(target, Figures()).add(f)
+    return out
+
+
+def total(figures: dict[tuple, Figures]) -> Figures:
+    result = Figures()
+    for f in figures.values():
+        result.add(f)
+    return result
+
+
+# --- medians (window functions: SQLite 3.25+ and PostgreSQL) ------------------------------------
+
+
+def _median(session: Session, values: Select, n: int) -> float | None:
+    """The median of the `n` non-null numbers a one-column select yields: the middle one or two,
+    read with ORDER BY / LIMIT / OFFSET in the database (portable: SQLite has no percentile function)."""
+    if not n:
+        return None
+    value = values.subquery().c[0]
+    middle = session.scalars(select(value).where(value.is_not(None)).order_by(value)
+                             .limit(2 - n % 2).offset((n - 1) // 2)).all()
+    return float(sum(middle)) / len(middle) if middle else None
+
+
+def median_days(session: Session, year: str, figures: Figures, *,
+                district_id: int | None = None) -> tuple[float | None, float | None]:
+    """Median days from start to first submission, and from an attempt's submission to its decision;
+    `figures` (the same scope's totals) say how many values each has."""
+    start, end = year_window(year)
+    scope = [Submission.started_at >= start, Submission.started_at < end]
+    if district_id is not None:
+        scope.append(Submission.district_id == district_id)
+    to_submit = (select(days_between(session, Attempt.submitted_at, Submission.started_at))
+                 .join(Submission, Submission.id == Attempt.submission_id).where(*scope, Attempt.number == 1))
+    to_decide = (select(days_between(session, Attempt.decided_at, Attempt.submitted_at))
+                 .join(Submission, Submission.id == Attempt.submission_id).where(*scope, Attempt.decision.in_(DECIDED)))
+    return _median(session, to_submit, figures.submitted), _median(session, to_decide, figures.decisions)
+
+
+# --- monthly activity ----------------------------------------------------------------------------
+
+
+@dataclass
+class Month:
+    started: int = 0
+    submitted: int = 0  # attempts sent (first submissions and resubmissions)
+    earned: int = 0
+    not_yet: int = 0
+
+
+def monthly(session: Session, year: str, *, district_id: int | None = None) -> dict[str, Month]:
+    """Starts, submissions and decisions in each month of the year (every month listed, zeros too)."""
+    start, end = year_window(year)
+    months = {f"{(start.year if m >= 7 else end.year):04d}-{m:02d}": Month() for m in (*range(7, 13), *range(1, 7))}
+    where = [] if district_id is None else [Submission.district_id == district_id]
+
+    def of_attempts(query: Select) -> Select:  # the district is the submission's: join only to filter by it
+        return query if district_id is None else query.join(Submission, Submission.id == Attempt.submission_id)
+
+    started = month_of(session, Submission.started_at)
+    for key, n in session.execute(select(started, func.count()).where(
+            *where, Submission.started_at >= start, Submission.started_at < end).group_by(started)):
+        months[key].started = n
+    sent = month_of(session, Attempt.submitted_at)
+    for key, n in session.execute(of_attempts(select(sent, func.count()))
+                                  .where(*where, Attempt.submitted_at >= start, Attempt.submitted_at < end)
+                                  .group_by(sent)):
+        months[key].submitted = n
+    decided = month_of(session, Attempt.decided_at)
+    for key, earned, not_yet in session.execute(
+            of_attempts(select(decided, count_if(Attempt.decision == "earned"), count_if(Attempt.decision == "not_yet")))
+            .where(*where, Attempt.decided_at >= start, Attempt.decided_at < end, Attempt.decision.in_(DECIDED))
+            .group_by(decided)):
+        months[key].earned, months[key].not_yet = earned, not_yet
+    return months
+
+
+# --- teachers ------------------------------------------------------------------------------------
+
+
+def teachers_by_pathway_and_cohort(session: Session, year: str, *, district_id: int | None = None) -> dict[tuple[str, str], int]:
+    """Teachers enrolled in `year` by (pathway, cohort); the cohort is the year a teacher first enrolled."""
+    cohorts = (select(Enrolment.user_id, func.min(Enrolment.year).label("cohort"))
+               .group_by(Enrolment.user_id).subquery())
+    query = (select(Enrolment.pathway, cohorts.c.cohort, func.count()).join(cohorts, cohorts.c.user_id == Enrolment.user_id)
+             .where(Enrolment.year == year).group_by(Enrolment.pathway, cohorts.c.cohort))
+    if district_id is not None:
+        query = query.where(Enrolment.district_id == district_id)
+    return {(pathway, cohort): n for pathway, cohort, n in session.execute(query)}
+
+
+def enrolment_by_district(session: Session, year: str) -> dict[int, dict[str, int]]:
+    """Teachers enrolled per district and pathway in `year` (zeros filled in)."""
+    out: dict[int, dict[str, int]] = {}
+    for district_id, pathway, n in session.execute(select(Enrolment.district_id, Enrolment.pathway, func.count())
+                                                   .where(Enrolment.year == year)
+                                                   .group_by(Enrolment.district_id, Enrolment.pathway)):
+        out.setdefault(district_id, dict.fromkeys(CAPS, 0))[pathway] = n
+    return out
+
+
+def _last_activity(session: Session, year: str) -> Select:
+    """Per teacher enrolled in `year`: district, pathway, and their last activity (their last change
+    to any work, else their enrolment). A correlated MAX per teacher reads ix_submissions_user_activity."""
+    last = (select(func.max(Submission.updated_at)).where(Submission.user_id == Enrolment.user_id)
+            .correlate(Enrolment).scalar_subquery())
+    return (select(Enrolment.user_id, Enrolment.district_id, Enrolment.pathway,
+                   func.coalesce(last, Enrolment.created_at).label("last_at"))
+            .where(Enrolment.year == year))
+
+
+def inactive_counts(session: Session, year: str, *, weeks: int, now: datetime) -> dict[int, int]:
+    """Enrolled teachers with no activity for `weeks` weeks, per district."""
+    activity = _last_activity(session, year).subquery()
+    cutoff = now - timedelta(weeks=weeks)
+    return dict(session.execute(select(activity.c.district_id, func.count())
+                                .where(activity.c.last_at < cutoff).group_by(activity.c.district_id)).all())
+
+
+@dataclass(frozen=True)
+class QuietTeacher:
+    user_id: int
+    name: str
+    email: str
+    pathway: str
+    last_at: datetime
+
+
+def inactive_teachers(session: Session, year: str, *, district_id: int, weeks: int, now: datetime) -> list[QuietTeacher]:
+    """A district's enrolled teachers with no activity for `weeks` weeks, quietest first."""
+    activity = _last_activity(session, year).where(Enrolment.district_id == district_id).subquery()
+    rows = session.execute(select(activity.c.user_id, User.display_name, User.email, activity.c.pathway,
+                                  activity.c.last_at).join(User, User.id == activity.c.user_id)
+                           .where(activity.c.last_at < now - timedelta(weeks=weeks))
+                           .order_by(activity.c.last_at, User.display_name))
+    return [QuietTeacher(*row) for row in rows]
+
+
+def district_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, District]:
+    query = select(District).order_by(District.name)
+    if ids is not None:
+        query = query.where(District.id.in_(list(ids)))
+    return {d.id: d for d in session.scalars(query)}
+
+
+@dataclass
+class Workload:
+    """An assessor's decisions in a year and how long the work waited for them."""
+
+    assessor_id: int
+    name: str
+    decisions: int
+    earned: int
+    mean_days: float | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def assessor_workload(session: Session, year: str) -> list[Workload]:
+    """Decisions made in `year` per assessor, busiest first."""
+    start, end = year_window(year)
+    per = (select(Attempt.assessor_id.label("assessor_id"), func.count().label("n"),
+                  count_if(Attempt.decision == "earned").label("earned"),
+                  func.avg(days_between(session, Attempt.decided_at, Attempt.submitted_at)).label("days"))
+           .where(Attempt.decided_at >= start, Attempt.decided_at < end, Attempt.decision.in_(DECIDED),
+                  Attempt.assessor_id.is_not(None))
+           .group_by(Attempt.assessor_id).subquery())
+    rows = session.execute(select(per.c.assessor_id, User.display_name, per.c.n, per.c.earned, per.c.days)
+                           .join(User, User.id == per.c.assessor_id).order_by(per.c.n.desc(), User.display_name))
+    return [Workload(a, name, n, earned, None if days is None else float(days)) for a, name, n, earned, days in rows]
+
+
+def review_queue_age(session: Session, *, now: datetime, district_id: int | None = None) -> tuple[int, float | None]:
+    """Work waiting for an assessor now: how much, and the oldest wait in days."""
+    query = select(func.count(), func.min(Submission.submitted_at)).where(Submission.state == "submitted")
+    if district_id is not None:
+        query = query.where(Submission.district_id == district_id)
+    waiting, oldest = session.execute(query).one()
+    if oldest is None:
+        return waiting, None
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return waiting, (now - oldest).total_seconds() / 86400
+
+
+def years_with_data(session: Session, today: date) -> list[str]:
+    """Programme years that have enrolments, newest first (the current one always)."""
+    from .people import programme_year
+
+    years = set(session.scalars(select(Enrolment.year).distinct())) | {programme_year(today)}
+    return sorted(years, reverse=True)
+

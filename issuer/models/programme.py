@@ -1,0 +1,62 @@
+"""Programme data the department studies: teachers' feedback surveys (one per decided attempt, one
+per teacher at the end of each programme year)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+from .work import Attempt, Submission
+
+SURVEY_KINDS = ("attempt", "year")  # after a decision on an attempt | at the end of a programme year
+WORKED_WITH = ("alone", "mentor", "colleagues")
+
+
+class SurveyResponse(Base):
+    """A teacher's answers to a feedback survey; every answer is optional (None: not answered).
+
+    `attempt_id` is unique (one survey per attempt) and `end_of_year` (the year, set only for the
+    end-of-year survey) is unique per teacher; NULLs never collide, on SQLite and PostgreSQL alike.
+    `badge_class_id` and `district_id` are copied from the submission so dashboards group without joins.
+    """
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("attempt_id"),
+        UniqueConstraint("user_id", "end_of_year"),
+        Index("ix_survey_responses_year_badge", "year", "badge_class_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    year: Mapped[str] = mapped_column(String(9), index=True)  # the programme year it belongs to
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"))
+    end_of_year: Mapped[str | None] = mapped_column(String(9))
+    badge_class_id: Mapped[int | None] = mapped_column(ForeignKey("badge_classes.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    quality: Mapped[int | None] = mapped_column(SmallInteger)  # 1-5
+    rigour: Mapped[int | None] = mapped_column(SmallInteger)
+    relevance: Mapped[int | None] = mapped_column(SmallInteger)
+    resources: Mapped[int | None] = mapped_column(SmallInteger)  # helpfulness of the resources
+    hours: Mapped[float | None] = mapped_column(Float)
+    worked_with: Mapped[str | None] = mapped_column(String(12))  # alone | mentor | colleagues
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every edit; stale forms are refused
+
+
+# Indexes the dashboards read (issuer/dashboards.py). Declared here, beside the programme data,
+# so the workflow's own models stay as they are; each covers its query, so SQLite reads the index
+# alone. Migration 0007 creates them.
+Index("ix_submissions_programme", Submission.started_at, Submission.district_id, Submission.badge_class_id,
+      Submission.state)
+Index("ix_submissions_user_activity", Submission.user_id, Submission.updated_at)
+Index("ix_attempts_programme", Attempt.submission_id, Attempt.number, Attempt.decision, Attempt.submitted_at,
+      Attempt.decided_at)
+Index("ix_attempts_decided", Attempt.decided_at, Attempt.decision, Attempt.assessor_id, Attempt.submitted_at)
+Index("ix_attempts_submitted", Attempt.submitted_at)
