@@ -11,7 +11,7 @@ import base64
 import copy
 import gzip
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -206,6 +206,24 @@ def test_a_list_whose_proof_was_tampered_with_gives_status_unknown(issuer: Ed255
     listed["credentialSubject"]["encodedList"] = encode_list(bytes(MIN_ENTRIES // 8 - 1) + b"\x01")
     check = _status(_credential(issuer), listed)
     assert check.status is Status.WARNING and "proof" in check.message
+
+
+def test_a_trusted_list_is_remembered_by_content_never_by_address(issuer: Ed25519Key) -> None:
+    """The verified-list memo (a batch checks thousands of credentials against one list) must not
+    let a changed list, or a list past its validUntil, ride on an earlier good verdict."""
+    credential = _credential(issuer, index=7)
+    good = sign(_list(issuer.did), issuer)
+    assert _status(credential, good).status is Status.PASSED  # now in the memo
+    tampered = copy.deepcopy(good)
+    write_bits = bytearray(MIN_ENTRIES // 8)
+    write_status(write_bits, 7, 1)
+    tampered["credentialSubject"]["encodedList"] = encode_list(bytes(write_bits))  # same URL, same proof
+    check = _status(credential, tampered)
+    assert check.status is Status.WARNING and "proof" in check.message
+    later = datetime(2027, 6, 1, tzinfo=timezone.utc)  # after the list's validUntil
+    stale = verify_credential(credential, now=later, status_checker=status_list_checker(
+        lambda url: copy.deepcopy(good), documents=None, now=later)).check("status")
+    assert stale.status is Status.WARNING and "validity" in stale.message
 
 
 def test_a_list_without_a_proof_gives_status_unknown(issuer: Ed25519Key) -> None:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import io
+import json
+import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from cachetools import LRUCache
 
 from .errors import VerifierError
 from .key_resolution import DocumentSource
@@ -111,7 +116,7 @@ def entry_status(entry: dict[str, Any], list_credential: Any) -> EntryStatus:
     if purpose not in purposes:
         raise StatusListError(f"The status list is for {', '.join(map(str, purposes)) or 'no purpose'}, "
                               f"not {purpose!r}.")
-    value = read_status(decode_list(subject.get("encodedList")), index, size)
+    value = read_status(_decoded_bits(subject.get("encodedList")), index, size)
     return EntryStatus(purpose=str(purpose), value=value, message=_message(entry, value))
 
 
@@ -141,7 +146,40 @@ def describe(status: EntryStatus) -> tuple[bool, str]:
         return (status.value == 0, "Suspended by the issuer." if status.value else "Not suspended.")
     message = status.message or f"status {status.value:#x}"
     good = status.value == 0 or message.lower() in ("valid", "active", "ok")
-    return good, (f"The issuer's status: {message}." if not good else f"The issuer's status: {message}.")
+    return good, f"The issuer's status: {message}."
+
+
+class _Memo:
+    """A small locked LRU: a batch checks thousands of credentials against a handful of lists, and
+    verifying a list's proof or inflating its bits each time would double the cost of a check."""
+
+    def __init__(self, size: int) -> None:
+        self._cache: LRUCache = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+
+_bits_memo = _Memo(64)
+_trust_memo = _Memo(256)
+
+
+def _decoded_bits(encoded: Any) -> bytes:
+    """decode_list, memoised on the encoded text (errors are not memoised: they are raised anew)."""
+    if not isinstance(encoded, str):
+        return decode_list(encoded)
+    return _bits_memo.get(hashlib.sha256(encoded.encode()).digest(), lambda: decode_list(encoded))
+
+
+def _digest(document: Any) -> bytes:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode()).digest()
 
 
 def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: datetime) -> Callable[[dict], Check]:
@@ -186,12 +224,30 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
 
 
 def _list_problem(listed: Any, document: dict, documents: DocumentSource | None, now: datetime, verify) -> str | None:
-    """Why the fetched list cannot be trusted, or None: its own proof, dates, and issuer."""
-    report = verify(listed, now=now, documents=documents)
-    for check_id in ("parse", "proof", "issuer", "validity"):
-        c = report.check(check_id)
-        if c is not None and not c.ok:
-            return f"the status list credential failed its {check_id} check ({c.message})"
+    """Why the fetched list cannot be trusted, or None: its own proof, dates, and issuer.
+
+    The proof verdict depends only on the list's content and the key documents, so it is
+    memoised on both; the dates are checked against `now` every time.
+    """
+    from .checks import check_validity
+
+    def proof_problem() -> str | None:
+        report = verify(listed, now=now, documents=documents)
+        for check_id in ("parse", "proof", "issuer"):
+            c = report.check(check_id)
+            if c is not None and not c.ok:
+                return f"the status list credential failed its {check_id} check ({c.message})"
+        return None
+
+    if not isinstance(listed, dict):
+        return proof_problem() or "the status list is not a JSON object."
+    # The documents source is part of the key (held, so its id is never reused while cached).
+    problem = _trust_memo.get((_digest(listed), documents, verify), proof_problem)
+    if problem:
+        return problem
+    validity, _ = check_validity(listed, now)
+    if not validity.ok:
+        return f"the status list credential failed its validity check ({validity.message})"
     issuer = _issuer_id(document)
     if issuer and _issuer_id(listed) != issuer:
         return "the status list was issued by someone other than the credential's issuer."
