@@ -27,6 +27,7 @@ from .bake_command import bake_command, unbake_command
 from .catalog_command import catalog_group, sync_files
 from .mail_command import mail_group
 from .people import programme_year
+from .research_command import research_export_command
 from .reissue_command import reissue_command, revoke_key
 from .status_command import reinstate_command, revoke_command, suspend_command
 from .verify_command import verify_command
@@ -204,7 +205,7 @@ def keys_revoke(key_id: str, reason: str, reissue: bool) -> None:
 
 COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group, bake_command,
             unbake_command, revoke_command, suspend_command, reinstate_command, reissue_command,
-            verify_batch_command, issuers_group)
+            verify_batch_command, issuers_group, research_export_command)
 
 
 def _create_app() -> Flask:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .catalog import badge_version
 from .config import Settings
 from .errors import IssuerError
 from .models import WORKED_WITH, Attempt, BadgeClassRecord, Enrolment, Submission, SurveyResponse, User
@@ -86,6 +87,13 @@ def parse_answers(form: dict[str, Any]) -> dict[str, Any]:
 # --- the calendar --------------------------------------------------------------------------------
 
 
+def today() -> date:
+    """Today in UTC (the day surveys open and close by)."""
+    from datetime import UTC
+
+    return datetime.now(UTC).date()
+
+
 def year_start(year: str) -> date:
     return date(int(year[:4]), 7, 1)
 
@@ -120,7 +128,7 @@ class Offer:
     answered: bool
     attempt_id: int | None = None
     submission_id: int | None = None
-    badge_slug: str | None = None
+    badge_title: str | None = None
     attempt_number: int | None = None
     decision: str | None = None
 
@@ -129,18 +137,18 @@ def offers(session: Session, user: User, *, settings: Settings, today: date) -> 
     """Every survey this teacher may answer or change today, newest decision first."""
     rows = session.execute(
         select(Attempt.id, Attempt.number, Attempt.decision, Attempt.decided_at, Submission.id, BadgeClassRecord.slug,
-               SurveyResponse.id)
+               Submission.badge_version, SurveyResponse.id)
         .join(Submission, Submission.id == Attempt.submission_id)
         .join(BadgeClassRecord, BadgeClassRecord.id == Submission.badge_class_id)
         .outerjoin(SurveyResponse, SurveyResponse.attempt_id == Attempt.id)
         .where(Submission.user_id == user.id, Attempt.decision.in_(("earned", "not_yet")))
         .order_by(Attempt.decided_at.desc())).all()
     found = []
-    for attempt_id, number, decision, decided_at, submission_id, slug, response_id in rows:
+    for attempt_id, number, decision, decided_at, submission_id, slug, version, response_id in rows:
         deadline = attempt_deadline(settings, decided_at)
         if today <= deadline:
             found.append(Offer("attempt", programme_year(decided_at.date()), deadline, response_id is not None,
-                               attempt_id, submission_id, slug, number, decision))
+                               attempt_id, submission_id, badge_version(session, slug, version).title, number, decision))
     year_offer = _year_offer(session, user, settings=settings, today=today)
     return ([year_offer] if year_offer else []) + found
 

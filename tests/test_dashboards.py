@@ -186,3 +186,20 @@ def test_department_page_renders_with_links_to_each_district(app: Flask, program
     for district_id in programme.districts.values():
         assert f"/dashboards/districts/{district_id}?" in text
     assert 'role="img"' in text and 'id="definitions"' in text
+
+
+def test_dashboard_benchmark_runs_at_a_tiny_size() -> None:
+    """bench/dashboards.py generates data and times every page (speed is printed, never asserted here)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "bench" / "dashboards.py"), "--districts", "3", "--teachers", "30",
+                             "--submissions", "200", "--n", "2", "--json"],
+                            capture_output=True, text=True, timeout=300, check=True,
+                            env={k: v for k, v in __import__("os").environ.items() if not k.startswith("MICROCRED_")})
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["rows"]["submissions"] == 200
+    assert all(page["median_ms"] > 0 for page in figures["pages"].values())

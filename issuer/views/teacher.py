@@ -20,11 +20,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from badge_classes.model import PART_KINDS
 
 from .. import submissions as service
+from .. import surveys
 from ..auth import Forbidden
 from ..errors import IssuerError, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
 from ..reviews import attempt_feedback, may_review
 from ..runtime import runtime
+from ..surveys import today as surveys_today
 from ..uploads import PREVIEWABLE, UploadRejected, content_path
 from .auth import load_user, roles_required
 
@@ -49,8 +51,10 @@ def dashboard():
                            Credential.recipient_user_id == g.user.id,
                            Credential.submission_id.in_([i["id"] for i in items])))
                            .order_by(Credential.issued_at.desc()))]
+        survey_offers = surveys.offers(session, g.user, settings=rt.settings, today=surveys_today())
     open_items = [i for i in items if i["state"] in OPEN_STATES]
     return render_template("teacher/dashboard.html", open_items=open_items, credentials=credentials,
+                           survey_offers=survey_offers,
                            withdrawn=[i for i in items if i["state"] == "withdrawn"],
                            limit=rt.settings.in_progress_limit)
 
@@ -216,13 +220,15 @@ def _page(submission_id: int, *, status: int = 200, problems: Problems | None = 
         if refused:
             problems = [(target, f"Not submitted yet: {message}") for target, message in checklist]
         credential = session.scalar(select(Credential).where(Credential.submission_id == submission_id))
+        survey = surveys.attempt_offer(session, g.user, submission_id, settings=runtime().settings, today=surveys_today())
         page = render_template(
             "teacher/submission.html", work=work, badge=work.badge, sub=work.submission, problems=problems or [],
             drafts=drafts or {}, checklist=checklist, values=_values(work, drafts or {}), credential=credential,
             editable=work.submission.state in service.EDITABLE, slots=_slots(work.submission),
             attempts=[(a, attempt_feedback(a)) for a in reversed(work.submission.attempts)],
             returned=_returned(work), previewable=PREVIEWABLE, part_kinds=PART_KINDS, saved=_values(work, {}),
-            criteria={c.id: c for c in work.badge.criteria}, max_upload_mb=runtime().settings.max_upload_mb)
+            criteria={c.id: c for c in work.badge.criteria}, max_upload_mb=runtime().settings.max_upload_mb,
+            survey=survey)
     return page, status
 
 
