@@ -72,10 +72,10 @@ def test_not_verified_when_the_input_is_garbage() -> None:
     assert _reason(b"\x89PNG\r\n\x1a\n truncated")[0] == "not_verified"
 
 
-def test_not_verified_when_revocation_cannot_be_ruled_out() -> None:
+def test_status_unknown_when_revocation_cannot_be_ruled_out() -> None:
     unknown = credential(KEY, status=status_entry("https://badges.other-state.example/status/missing", 3))
     reason, message = _reason(unknown)
-    assert reason == "not_verified" and "Status unknown" in message
+    assert reason == "status_unknown" and "Status unknown" in message
 
 
 def test_revoked() -> None:
@@ -157,13 +157,13 @@ def test_the_same_class_from_two_issuers_is_two_micro_credentials() -> None:
 
 
 def test_every_reason_is_in_the_stable_list_and_reported_in_that_order() -> None:
-    assert list(EXCLUSIONS) == ["not_verified", "revoked", "expired", "issuer_not_recognised",
+    assert list(EXCLUSIONS) == ["not_verified", "status_unknown", "revoked", "expired", "issuer_not_recognised",
                                 "outside_license_period", "not_this_educator", "duplicate"]
     # Revoked, expired, from a stranger, outside the period and someone else's: the first reason wins.
     everything = credential(STRANGER, status=status_entry(LIST_URL, 42), email="x@y.example",
                             earned=datetime(2018, 1, 1, tzinfo=UTC),
                             valid_until=datetime(2024, 1, 1, tzinfo=UTC))
-    assert _reason(everything)[0] == "not_verified"  # the stranger cannot vouch for KEY's list: status unknown
+    assert _reason(everything)[0] == "status_unknown"  # the stranger cannot vouch for KEY's list
     revoked_and_expired = credential(KEY, status=status_entry(LIST_URL, 42),
                                      valid_until=datetime(2024, 1, 1, tzinfo=UTC))
     assert _reason(revoked_and_expired)[0] == "revoked"

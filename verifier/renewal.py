@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from .checks import check_recipient
 from .report import Status, VerificationReport
-from .timeutil import parse_datetime
+from .summary import CredentialSummary as Summary
+from .summary import summarize as summary_of
 
 # Stable reason codes, in the order they are tested; the message says the particulars.
 EXCLUSIONS = {
     "not_verified": "Not verified",
+    "status_unknown": "Revocation status could not be checked",
     "revoked": "Revoked or suspended by the issuer",
     "expired": "Expired",
     "issuer_not_recognised": "Issuer not recognised",
@@ -72,22 +74,6 @@ class RenewalPolicy:
         if license_type not in self.thresholds:
             raise ValueError(f"Unknown license type {license_type!r}: expected one of {', '.join(self.thresholds)}.")
         return self.thresholds[license_type]
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What renewal needs from a credential (the library's CredentialSummary has the same fields)."""
-
-    credential_id: str | None
-    issuer_id: str | None
-    issuer_name: str | None
-    achievement_id: str | None
-    achievement_name: str | None
-    human_code: str | None
-    earned: datetime | None
-    valid_until: datetime | None
-    credits_earned: float | None
-    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,38 +131,8 @@ class RenewalReport:
 
 
 def summarize(report: VerificationReport) -> Summary | None:
-    """The report's summary (the library's, when it made one), else read from the credential."""
-    made = getattr(report, "summary", None)
-    if made is not None:
-        return Summary(made.credential_id, made.issuer_id, made.issuer_name, made.achievement_id,
-                       made.achievement_name, made.human_code, made.earned, made.valid_until,
-                       made.credits_earned, tuple(made.replaces or ()))
-    doc = report.credential
-    if not isinstance(doc, dict):
-        return None
-    issuer = doc.get("issuer")
-    subject = doc.get("credentialSubject")
-    subject = subject[0] if isinstance(subject, list) and subject else subject
-    subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
-    credits = subject.get("creditsEarned")
-    related = doc.get("relatedResource")
-    related = related if isinstance(related, list) else [related] if related else []
-    return Summary(
-        credential_id=_text(doc.get("id")),
-        issuer_id=_text(issuer.get("id") if isinstance(issuer, dict) else issuer),
-        issuer_name=_text(issuer.get("name")) if isinstance(issuer, dict) else None,
-        achievement_id=_text(achievement.get("id")), achievement_name=_text(achievement.get("name")),
-        human_code=_text(achievement.get("humanCode")),
-        earned=parse_datetime(doc.get("validFrom") or doc.get("issuanceDate") or doc.get("awardedDate")),
-        valid_until=parse_datetime(doc.get("validUntil") or doc.get("expirationDate")),
-        credits_earned=float(credits) if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
-        replaces=tuple(r["id"] for r in related if isinstance(r, dict) and isinstance(r.get("id"), str)),
-    )
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """The report's summary (verify_presented makes one), else one read from its credential."""
+    return report.summary if report.summary is not None else summary_of(report)
 
 
 def micro_credential_key(summary: Summary) -> tuple[str, str]:
@@ -247,9 +203,11 @@ def _check_reason(report: VerificationReport) -> tuple[str, str] | None:
             continue  # revoked: after every reason of not being verified
         if check.status is Status.FAILED:
             return "not_verified", check.message
-        if check.id in ("status", "issuer") and check.status is Status.WARNING:
-            # "status unknown" (revocation cannot be ruled out), or a key not bound to the issuer
-            return "not_verified", check.message
+        if check.id == "issuer" and check.status is Status.WARNING:
+            return "not_verified", check.message  # a key nothing binds to the issuer proves nothing
+        if check.id == "status" and check.status is Status.WARNING:
+            # Revocation cannot be ruled out; unlike a failed check, trying again later may succeed.
+            return "status_unknown", check.message
     if status is not None and status.status is Status.FAILED:
         return "revoked", status.message
     if expired and validity is not None:
