@@ -124,16 +124,16 @@ def test_garbage_never_gives_a_500(app: Flask, body: bytes, content_type: str) -
 def test_an_empty_body_is_a_clear_400(app: Flask) -> None:
     response = app.test_client().post("/api/v1/verify", data=b"", content_type="application/json")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    assert response.get_json()["error"]["code"] == "invalid_request"
 
 
 def test_a_100_mb_upload_is_refused_with_413_unread(app: Flask) -> None:
     big = b"\0" * (100 * 1024 * 1024)
     response = app.test_client().post("/api/v1/verify", data=big, content_type="application/json")
     assert response.status_code == 413
-    assert "larger than 4 MB" in response.get_json()["message"]
+    assert "larger than 4 MB" in response.get_json()["error"]["message"]
     multipart = app.test_client().post("/api/v1/verify", data=big, content_type="multipart/form-data; boundary=x")
-    assert multipart.status_code == 413 and "larger than 20 MB" in multipart.get_json()["message"]
+    assert multipart.status_code == 413 and "larger than 20 MB" in multipart.get_json()["error"]["message"]
 
 
 def test_several_credentials_need_the_licensure_role(app: Flask, ours: dict) -> None:
@@ -145,7 +145,7 @@ def test_several_credentials_need_the_licensure_role(app: Flask, ours: dict) -> 
     data = buffer.getvalue()
     anonymous = app.test_client().post("/api/v1/verify", data={"file": (io.BytesIO(data), "all.zip")},
                                        content_type="multipart/form-data")
-    assert anonymous.status_code == 403 and anonymous.get_json()["error"] == "batch_needs_licensure"
+    assert anonymous.status_code == 403 and anonymous.get_json()["error"]["code"] == "batch_needs_licensure"
     staff = app.test_client()
     sign_in(staff, make_user(app, "licensure"))
     response = staff.post("/api/v1/verify", data={"file": (io.BytesIO(data), "all.zip")},
@@ -187,7 +187,7 @@ def test_vc_api_reports_a_failed_credential_as_400_with_errors(app: Flask) -> No
 def test_vc_api_malformed_requests(app: Flask, body) -> None:
     response = _post_json(app.test_client(), body, "/credentials/verify")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    assert response.get_json()["error"]["code"] == "invalid_request"
 
 
 # --- the rate limit ----------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_anonymous_clients_are_rate_limited_and_licensure_staff_are_not(tmp_path
         assert codes == [200, 200, 429]
         response = _post_json(client, ours)
         assert response.status_code == 429
-        assert response.get_json()["error"] == "too_many_requests"
+        assert response.get_json()["error"]["code"] == "too_many_requests"
         assert int(response.headers["Retry-After"]) > 0
         other_address = limited.test_client()
         assert _post_json(other_address, ours, "/credentials/verify").status_code == 429  # the same address

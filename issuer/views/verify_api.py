@@ -59,7 +59,7 @@ def _size_limits() -> None:
 
 @bp.errorhandler(IssuerError)
 def _issuer_error(exc: IssuerError):
-    return jsonify({"error": exc.code, "message": exc.message}), exc.http_status
+    return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.http_status  # as errors.py
 
 
 @bp.errorhandler(HTTPException)
@@ -72,7 +72,7 @@ def _http_error(exc: HTTPException):
         message = f"Too many verifications from your address ({exc.description}). Wait, then try again."
     else:
         message = exc.description or exc.name
-    response = jsonify({"error": (exc.name or "error").lower().replace(" ", "_"), "message": message})
+    response = jsonify({"error": {"code": (exc.name or "error").lower().replace(" ", "_"), "message": message}})
     response.status_code = code
     return response  # Flask-Limiter adds Retry-After and the X-RateLimit headers to a 429
 
