@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from badge_classes import PdpPolicy
-from verifier.fetch import Fetcher, FetchError, FetchPolicy
+from verifier.fetch import Fetcher, FetchPolicy
 from verifier.multikey import did_key
 from verifier.presented import unreadable, verify_presented
 from verifier.renewal import RenewalPolicy
@@ -111,10 +111,8 @@ class Verifier:
             return self._own_status(url)  # ours: never fetched from ourselves
         if self.fetcher is None:
             return None
-        try:
-            listed = self.fetcher.get_json(url)
-        except FetchError:
-            return None  # the verdict says "status unknown", naming the list
+        # A FetchError reaches the status checker, whose "status unknown" then says why.
+        listed = self.fetcher.get_json(url)
         return listed if isinstance(listed, dict) else None
 
     def verify(self, source: bytes | str | dict[str, Any], *, recipient: str | None = None) -> VerificationReport:

@@ -214,3 +214,17 @@ def test_anonymous_clients_are_rate_limited_and_licensure_staff_are_not(tmp_path
                            environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
     finally:
         limited.extensions["microcred"].database.dispose()
+
+
+def test_a_status_list_at_a_forbidden_address_says_why_and_is_never_asked(app: Flask) -> None:
+    """Another issuer's list on a host the policy forbids: "status unknown" naming the refusal."""
+    with RecordingServer({"/list": (200, b"{}", "application/json")}) as server:
+        forbidden_list = server.url("/list", host="localhost")  # only 127.0.0.1 is allowed here
+        document = credential(KEY, status={"id": forbidden_list + "#5", "type": "BitstringStatusListEntry",
+                                           "statusPurpose": "revocation", "statusListIndex": "5",
+                                           "statusListCredential": forbidden_list})
+        report = _post_json(app.test_client(), document).get_json()
+        assert server.hits == []
+    status = {c["id"]: c for c in report["checks"]}["status"]
+    assert status["status"] == "warning" and status["message"].startswith("Status unknown")
+    assert "localhost" in status["message"] and "could not be fetched (" in status["message"]
