@@ -1,5 +1,6 @@
 """Generate a state programme's worth of data for the dashboards: districts, teachers and their
-enrolments, submissions with attempts and decisions spread over two programme years, surveys.
+enrolments, submissions with attempts and decisions spread over two programme years, the level
+of every criterion of every decided attempt (judgements), surveys.
 
     python bench/programme_data.py URL [--districts 100] [--teachers 10000] [--submissions 100000]
 
@@ -30,10 +31,12 @@ from issuer.models import (
     BadgeClassVersion,
     District,
     Enrolment,
+    Judgement,
     Submission,
     SurveyResponse,
     User,
 )
+from issuer.models.work import seconds_between, year_of
 from issuer.people import programme_year
 
 CHUNK = 5000
@@ -44,6 +47,25 @@ class Sizes:
     districts: int = 100
     teachers: int = 10_000
     submissions: int = 100_000
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What the generator needs of a badge class: its current version, criteria and rubric."""
+
+    id: int
+    version: int
+    criteria: tuple[str, ...]
+    levels: tuple[str, ...]  # highest first, as the badge class lists them
+    passing: int  # index in `levels` of the passing level: it and those before it pass
+
+    def judgements(self, rng: random.Random, earned: bool) -> list[tuple[str, str]]:
+        """A level per criterion that agrees with the decision (badge_classes.BadgeClass.passes):
+        every one passing when earned, at least one below passing otherwise."""
+        chosen = [rng.randrange(self.passing + 1) if earned else rng.randrange(len(self.levels)) for _ in self.criteria]
+        if not earned and all(i <= self.passing for i in chosen) and self.passing + 1 < len(self.levels):
+            chosen[rng.randrange(len(chosen))] = rng.randrange(self.passing + 1, len(self.levels))
+        return [(c, self.levels[i]) for c, i in zip(self.criteria, chosen)]
 
 
 @dataclass(frozen=True)
@@ -67,16 +89,19 @@ def _next_id(engine: Engine, model: Any) -> int:
         return (connection.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def _badges(engine: Engine) -> dict[str, list[tuple[int, int]]]:
-    """(record id, current version) of every badge class, by pathway."""
+def _badges(engine: Engine) -> dict[str, list[Badge]]:
+    """Every badge class (its current version), by pathway."""
     from sqlalchemy.orm import Session
 
-    out: dict[str, list[tuple[int, int]]] = {}
+    out: dict[str, list[Badge]] = {}
     with Session(engine) as session:
         for record, version in session.execute(select(BadgeClassRecord, BadgeClassVersion).join(
                 BadgeClassVersion, (BadgeClassVersion.badge_class_id == BadgeClassRecord.id)
                 & (BadgeClassVersion.version == BadgeClassRecord.current_version))):
-            out.setdefault(badge_from_version(record, version).pathway, []).append((record.id, version.version))
+            badge = badge_from_version(record, version)
+            levels = tuple(level.name for level in badge.rubric_levels)
+            out.setdefault(badge.pathway, []).append(Badge(record.id, version.version, tuple(c.id for c in badge.criteria),
+                                                           levels, levels.index(badge.passing_level)))
     if not out:
         raise SystemExit("The database has no catalogue: run `microcred init` on it first.")
     return out
@@ -136,19 +161,21 @@ def generate(engine: Engine, sizes: Sizes = Sizes(), *, now: datetime | None = N
 
 
 def _work(engine: Engine, rng: random.Random, teachers: list[tuple[int, int, str]], assessors: list[int],
-          badges: dict[str, list[tuple[int, int]]], *, now: datetime, year_start: datetime, sizes: Sizes) -> dict[str, int]:
-    """Submissions over last year and this one (up to now), their attempts and decisions, surveys."""
+          badges: dict[str, list[Badge]], *, now: datetime, year_start: datetime, sizes: Sizes) -> dict[str, int]:
+    """Submissions over last year and this one (up to now), their attempts and decisions (with the
+    programme facts submissions.submit and reviews.decide write), judgements, surveys."""
     span_start = year_start - timedelta(days=365)
     span = (now - span_start).total_seconds()
     sid, aid = _next_id(engine, Submission), _next_id(engine, Attempt)
-    submissions, attempts, surveys = [], [], []
+    submissions, attempts, judgements, surveys = [], [], [], []
     for n in range(sizes.submissions):
         user_id, district_id, pathway = teachers[rng.randrange(len(teachers))]
-        badge_id, version = rng.choice(badges.get(pathway) or next(iter(badges.values())))
+        badge = rng.choice(badges.get(pathway) or next(iter(badges.values())))
+        badge_id = badge.id
         started = span_start + timedelta(seconds=rng.random() * span)
-        row = {"id": sid, "user_id": user_id, "badge_class_id": badge_id, "badge_version": version,
+        row = {"id": sid, "user_id": user_id, "badge_class_id": badge_id, "badge_version": badge.version,
                "district_id": district_id, "state": "draft", "revision": 1, "answers": {}, "started_at": started,
-               "updated_at": started, "submitted_at": None, "decided_at": None}
+               "updated_at": started, "submitted_at": None, "decided_at": None, "year": year_of(started)}
         roll = rng.random()
         moment = started
         if roll < 0.12:
@@ -160,14 +187,19 @@ def _work(engine: Engine, rng: random.Random, teachers: list[tuple[int, int, str
                     break
                 decided = moment + timedelta(days=rng.uniform(0.5, 21))
                 attempt = {"id": aid, "submission_id": sid, "number": number, "content": {}, "submitted_at": moment,
-                           "decision": None, "decided_at": None, "assessor_id": None, "feedback": None}
+                           "decision": None, "decided_at": None, "assessor_id": None, "feedback": None,
+                           "work_year": row["year"], "district_id": district_id, "badge_class_id": badge_id,
+                           "seconds_from_start": seconds_between(moment, started), "seconds_to_decision": None}
                 row.update(state="submitted", submitted_at=moment, updated_at=moment)
                 attempts.append(attempt)
                 aid += 1
                 if decided >= now:
                     break
                 decision = "earned" if rng.random() < 0.62 or number == 3 else "not_yet"
-                attempt.update(decision=decision, decided_at=decided, assessor_id=rng.choice(assessors))
+                attempt.update(decision=decision, decided_at=decided, assessor_id=rng.choice(assessors),
+                               seconds_to_decision=seconds_between(decided, moment))
+                judgements += [{"attempt_id": attempt["id"], "criterion_id": criterion, "level": level, "feedback": ""}
+                               for criterion, level in badge.judgements(rng, decision == "earned")]
                 row.update(state=decision, decided_at=decided, updated_at=decided)
                 if rng.random() < 0.45:
                     surveys.append(_survey(rng, user_id, district_id, badge_id, attempt, decided))
@@ -178,8 +210,10 @@ def _work(engine: Engine, rng: random.Random, teachers: list[tuple[int, int, str
         sid += 1
     _bulk(engine, Submission, submissions)
     _bulk(engine, Attempt, attempts)
+    _bulk(engine, Judgement, judgements)
     _bulk(engine, SurveyResponse, surveys)
-    return {"submissions": len(submissions), "attempts": len(attempts), "surveys": len(surveys)}
+    return {"submissions": len(submissions), "attempts": len(attempts), "judgements": len(judgements),
+            "surveys": len(surveys)}
 
 
 def _survey(rng: random.Random, user_id: int, district_id: int, badge_id: int, attempt: dict[str, Any],

@@ -4,6 +4,10 @@ PostgreSQL alike. docs/programme-data.md defines every measure.
 The work of a programme year is the work *started* in it (1 July to 30 June): a submission and
 all its attempts count in the year it was started. Monthly activity and assessor workload count
 events (a start, a submission, a decision) in the month or year they happened.
+
+The year's figures read programme facts kept on the rows (models/work.py): the submission's `year`,
+and on each attempt copies of its submission's year, district and badge class with its durations
+in whole seconds, so attempts aggregate without a join and without date arithmetic per row.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .catalog import badge_from_version
 from .models import Attempt, BadgeClassRecord, BadgeClassVersion, District, Enrolment, Submission, User
 from .people import CAPS
 
 DECIDED = ("earned", "not_yet")
+DAY = 86400.0  # seconds
 
 
 def year_window(year: str) -> tuple[datetime, datetime]:
@@ -71,8 +76,19 @@ class Figures:
     days_to_decision: float = 0.0  # summed over `decisions`: submission of the attempt -> decision
 
     def add(self, other: Figures) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        """Add another group's figures to these (spelt out: roll-ups call it thousands of times)."""
+        self.started += other.started
+        self.submitted += other.submitted
+        self.in_review += other.in_review
+        self.earned += other.earned
+        self.not_yet += other.not_yet
+        self.withdrawn += other.withdrawn
+        self.days_to_submit += other.days_to_submit
+        self.decisions += other.decisions
+        self.decisions_earned += other.decisions_earned
+        self.first_decisions += other.first_decisions
+        self.first_earned += other.first_earned
+        self.days_to_decision += other.days_to_decision
 
     @property
     def mean_days_to_submit(self) -> float | None:
@@ -123,35 +139,32 @@ def catalogue(session: Session) -> dict[int, BadgeInfo]:
 
 def work_figures(session: Session, year: str, *, district_id: int | None = None,
                  by: tuple[str, ...] = ("district_id", "badge_class_id")) -> dict[tuple, Figures]:
-    """Figures of the work started in `year`, grouped by submission columns `by`: one query over
-    submissions, one over their attempts (both read covering indexes, see models/programme.py)."""
-    start, end = year_window(year)
-    keys = [getattr(Submission, name) for name in by]
-    scope = [Submission.started_at >= start, Submission.started_at < end]
-    if district_id is not None:
-        scope.append(Submission.district_id == district_id)
-    n = len(keys)
+    """Figures of the work started in `year`, grouped by columns `by` (district_id, badge_class_id):
+    one query over submissions, one over attempts, each reading its covering index (year first, then
+    the groups: the rows come out grouped; see models/programme.py)."""
+    n = len(by)
     figures: dict[tuple, Figures] = {}
+    keys = [getattr(Submission, name) for name in by]
+    scope = [Submission.year == year] + ([] if district_id is None else [Submission.district_id == district_id])
     work = (select(*keys, func.count(), count_if(Submission.state == "submitted"), count_if(Submission.state == "earned"),
                    count_if(Submission.state == "not_yet"), count_if(Submission.state == "withdrawn"))
             .where(*scope).group_by(*keys))
     for row in session.execute(work):
         figures[tuple(row[:n])] = Figures(started=row[n], in_review=row[n + 1], earned=row[n + 2], not_yet=row[n + 3],
                                           withdrawn=row[n + 4])
-    first = Attempt.number == 1
+    keys = [getattr(Attempt, name) for name in by]
+    scope = [Attempt.work_year == year] + ([] if district_id is None else [Attempt.district_id == district_id])
+    first, earned = Attempt.number == 1, Attempt.decision == "earned"
     decided = Attempt.decision.in_(DECIDED)
-    to_submit = days_between(session, Attempt.submitted_at, Submission.started_at)
-    to_decide = days_between(session, Attempt.decided_at, Attempt.submitted_at)
-    attempts = (select(*keys, count_if(first), func.sum(case((first, to_submit))), count_if(decided),
-                       count_if(Attempt.decision == "earned"), count_if(and_(first, decided)),
-                       count_if(and_(first, Attempt.decision == "earned")), func.sum(case((decided, to_decide))))
-                .select_from(Submission).join(Attempt, Attempt.submission_id == Submission.id)
+    attempts = (select(*keys, count_if(first), func.sum(case((first, Attempt.seconds_from_start))), count_if(decided),
+                       count_if(earned), count_if(and_(first, decided)), count_if(and_(first, earned)),
+                       func.sum(case((decided, Attempt.seconds_to_decision))))
                 .where(*scope).group_by(*keys))
     for row in session.execute(attempts):
         f = figures.setdefault(tuple(row[:n]), Figures())
-        f.submitted, f.days_to_submit = row[n], float(row[n + 1] or 0.0)
+        f.submitted, f.days_to_submit = row[n], float(row[n + 1] or 0) / DAY
         f.decisions, f.decisions_earned, f.first_decisions, f.first_earned = row[n + 2:n + 6]
-        f.days_to_decision = float(row[n + 6] or 0.0)
+        f.days_to_decision = float(row[n + 6] or 0) / DAY
     return figures
 
 
@@ -190,15 +203,11 @@ def median_days(session: Session, year: str, figures: Figures, *,
                 district_id: int | None = None) -> tuple[float | None, float | None]:
     """Median days from start to first submission, and from an attempt's submission to its decision;
     `figures` (the same scope's totals) say how many values each has."""
-    start, end = year_window(year)
-    scope = [Submission.started_at >= start, Submission.started_at < end]
-    if district_id is not None:
-        scope.append(Submission.district_id == district_id)
-    to_submit = (select(days_between(session, Attempt.submitted_at, Submission.started_at))
-                 .join(Submission, Submission.id == Attempt.submission_id).where(*scope, Attempt.number == 1))
-    to_decide = (select(days_between(session, Attempt.decided_at, Attempt.submitted_at))
-                 .join(Submission, Submission.id == Attempt.submission_id).where(*scope, Attempt.decision.in_(DECIDED)))
-    return _median(session, to_submit, figures.submitted), _median(session, to_decide, figures.decisions)
+    scope = [Attempt.work_year == year] + ([] if district_id is None else [Attempt.district_id == district_id])
+    to_submit = select(Attempt.seconds_from_start).where(*scope, Attempt.number == 1)
+    to_decide = select(Attempt.seconds_to_decision).where(*scope, Attempt.decision.in_(DECIDED))
+    medians = _median(session, to_submit, figures.submitted), _median(session, to_decide, figures.decisions)
+    return tuple(None if m is None else m / DAY for m in medians)  # type: ignore[return-value]
 
 
 # --- monthly activity ----------------------------------------------------------------------------
@@ -212,14 +221,22 @@ class Month:
     not_yet: int = 0
 
 
+def _month_starts(year: str) -> list[datetime]:
+    """The first instants of the year's twelve months and of the next year."""
+    first = int(year[:4])
+    return [datetime(first + (m > 12), (m - 1) % 12 + 1, 1, tzinfo=UTC) for m in range(7, 20)]
+
+
 def monthly(session: Session, year: str, *, district_id: int | None = None) -> dict[str, Month]:
     """Starts, submissions and decisions in each month of the year (every month listed, zeros too)."""
+    if district_id is None:
+        return _monthly_counts(session, year)
     start, end = year_window(year)
     months = {f"{(start.year if m >= 7 else end.year):04d}-{m:02d}": Month() for m in (*range(7, 13), *range(1, 7))}
-    where = [] if district_id is None else [Submission.district_id == district_id]
+    where = [Submission.district_id == district_id]
 
-    def of_attempts(query: Select) -> Select:  # the district is the submission's: join only to filter by it
-        return query if district_id is None else query.join(Submission, Submission.id == Attempt.submission_id)
+    def of_attempts(query: Select) -> Select:  # a district's few hundred attempts, found through its submissions
+        return query.join(Submission, Submission.id == Attempt.submission_id)
 
     started = month_of(session, Submission.started_at)
     for key, n in session.execute(select(started, func.count()).where(
@@ -239,18 +256,37 @@ def monthly(session: Session, year: str, *, district_id: int | None = None) -> d
     return months
 
 
+def _monthly_counts(session: Session, year: str) -> dict[str, Month]:
+    """Every district's events per month: one statement of range counts, each over an index on
+    the event's instant (no month computed per row, no sort)."""
+    bounds = _month_starts(year)
+
+    def count(*where: ColumnElement[bool]) -> Any:
+        return select(func.count()).where(*where).scalar_subquery()
+
+    cells = []
+    for a, b in zip(bounds, bounds[1:]):
+        cells += [count(Submission.started_at >= a, Submission.started_at < b),
+                  count(Attempt.submitted_at >= a, Attempt.submitted_at < b),
+                  count(Attempt.decided_at >= a, Attempt.decided_at < b, Attempt.decision == "earned"),
+                  count(Attempt.decided_at >= a, Attempt.decided_at < b, Attempt.decision == "not_yet")]
+    row = session.execute(select(*cells)).one()
+    return {f"{a:%Y-%m}": Month(*row[4 * i:4 * i + 4]) for i, a in enumerate(bounds[:-1])}
+
+
 # --- teachers ------------------------------------------------------------------------------------
 
 
 def teachers_by_pathway_and_cohort(session: Session, year: str, *, district_id: int | None = None) -> dict[tuple[str, str], int]:
     """Teachers enrolled in `year` by (pathway, cohort); the cohort is the year a teacher first enrolled."""
-    cohorts = (select(Enrolment.user_id, func.min(Enrolment.year).label("cohort"))
-               .group_by(Enrolment.user_id).subquery())
-    query = (select(Enrolment.pathway, cohorts.c.cohort, func.count()).join(cohorts, cohorts.c.user_id == Enrolment.user_id)
-             .where(Enrolment.year == year).group_by(Enrolment.pathway, cohorts.c.cohort))
+    first = aliased(Enrolment)
+    cohort = (select(func.min(first.year)).where(first.user_id == Enrolment.user_id)  # reads the (user, year) key
+              .correlate(Enrolment).scalar_subquery().label("cohort"))
+    query = select(Enrolment.pathway, cohort, func.count()).where(Enrolment.year == year).group_by(Enrolment.pathway,
+                                                                                                   cohort)
     if district_id is not None:
         query = query.where(Enrolment.district_id == district_id)
-    return {(pathway, cohort): n for pathway, cohort, n in session.execute(query)}
+    return {(pathway, c): n for pathway, c, n in session.execute(query)}
 
 
 def enrolment_by_district(session: Session, year: str) -> dict[int, dict[str, int]]:
@@ -324,13 +360,14 @@ def assessor_workload(session: Session, year: str) -> list[Workload]:
     start, end = year_window(year)
     per = (select(Attempt.assessor_id.label("assessor_id"), func.count().label("n"),
                   count_if(Attempt.decision == "earned").label("earned"),
-                  func.avg(days_between(session, Attempt.decided_at, Attempt.submitted_at)).label("days"))
+                  func.avg(Attempt.seconds_to_decision).label("seconds"))
            .where(Attempt.decided_at >= start, Attempt.decided_at < end, Attempt.decision.in_(DECIDED),
                   Attempt.assessor_id.is_not(None))
            .group_by(Attempt.assessor_id).subquery())
-    rows = session.execute(select(per.c.assessor_id, User.display_name, per.c.n, per.c.earned, per.c.days)
+    rows = session.execute(select(per.c.assessor_id, User.display_name, per.c.n, per.c.earned, per.c.seconds)
                            .join(User, User.id == per.c.assessor_id).order_by(per.c.n.desc(), User.display_name))
-    return [Workload(a, name, n, earned, None if days is None else float(days)) for a, name, n, earned, days in rows]
+    return [Workload(a, name, n, earned, None if seconds is None else float(seconds) / DAY)
+            for a, name, n, earned, seconds in rows]
 
 
 def review_queue_age(session: Session, *, now: datetime, district_id: int | None = None) -> tuple[int, float | None]:

@@ -139,12 +139,13 @@ def department(session: Session, year: str, *, weeks: int, now: datetime, only: 
 
     Medians are left to the district pages: ordering a state's durations costs more than a page may."""
     badges = q.catalogue(session)
-    figures = q.work_figures(session, year)
+    figures = q.work_figures(session, year)  # per (district, badge class)
+    per_badge = {(badge,): f for badge, f in q.roll_up(figures, lambda g: g[-1]).items()}  # the smaller roll-up source
     builders = {
         "districts": lambda: _districts(session, year, figures, weeks=weeks, now=now),
-        "pathways": lambda: _by_pathway(figures, badges, _enrolled_per_pathway(session, year)),
-        "badge-classes": lambda: _by_badge(figures, badges),
-        "indicators": lambda: _by_indicator(figures, badges),
+        "pathways": lambda: _by_pathway(per_badge, badges, _enrolled_per_pathway(session, year)),
+        "badge-classes": lambda: _by_badge(per_badge, badges),
+        "indicators": lambda: _by_indicator(per_badge, badges),
         "months": lambda: _months(session, year, None),
         "assessors": lambda: _assessors(session, year),
         "cohorts": lambda: _cohorts(session, year, None),
@@ -154,7 +155,7 @@ def department(session: Session, year: str, *, weeks: int, now: datetime, only: 
     if only is not None:
         return Report(year, q.Figures(), (None, None), (0, None), tables, survey_results.SurveySummary(0, {}, None, {}))
     districts = tables["districts"]
-    return Report(year, q.total(figures), (None, None), q.review_queue_age(session, now=now), tables,
+    return Report(year, q.total(per_badge), (None, None), q.review_queue_age(session, now=now), tables,
                   survey_results.end_of_year(session, year), extra={"district_ids": districts.extra_ids, "weeks": weeks})
 
 
@@ -209,12 +210,11 @@ def district(session: Session, year: str, *, district_id: int, weeks: int, now: 
 
 def teachers(session: Session, year: str, *, district_id: int) -> Table:
     """Each teacher enrolled in the district in `year`, with their work started that year."""
-    start, end = q.year_window(year)
     work = (select(Submission.user_id, func.count().label("started"), func.count(Submission.submitted_at).label("submitted"),
                    q.count_if(Submission.state == "earned").label("earned"),
                    q.count_if(Submission.state == "not_yet").label("not_yet"),
                    func.max(Submission.updated_at).label("last_at"))
-            .where(Submission.started_at >= start, Submission.started_at < end, Submission.district_id == district_id)
+            .where(Submission.year == year, Submission.district_id == district_id)
             .group_by(Submission.user_id).subquery())
     rows = session.execute(select(User.display_name, User.email, Enrolment.pathway, work.c.started, work.c.submitted,
                                   work.c.earned, work.c.not_yet, work.c.last_at)

@@ -25,6 +25,7 @@ from .expiry import current_credential, valid_until_for
 from .identity import IssuerIdentity
 from .issuance import issue_credential
 from .models import Attempt, BadgeClassRecord, Credential, District, Judgement, Submission, User
+from .models.work import seconds_between
 from .submissions import Work, load, now_utc
 
 DECISIONS = ("earned", "not_yet")
@@ -129,6 +130,7 @@ def decide(session: Session, submission_id: int, *, assessor: User, levels: dict
     session.refresh(sub)
     attempt = sub.attempts[-1]
     attempt.decision, attempt.decided_at, attempt.assessor_id = decision, now, assessor.id
+    attempt.seconds_to_decision = seconds_between(now, attempt.submitted_at)
     attempt.feedback = overall.strip()
     attempt.judgements = [Judgement(criterion_id=c.id, level=levels[c.id], feedback=feedback.get(c.id, "").strip())
                           for c in badge.criteria]

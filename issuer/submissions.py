@@ -24,6 +24,7 @@ from .errors import IssuerError, UnknownAchievementError
 from .expiry import current_credential, renewal_refusal
 from .models import (OPEN_STATES, Attempt, BadgeClassRecord, Credential, Enrolment, Submission, SubmissionFile,
                      User)
+from .models.work import seconds_between, work_facts
 from .uploads import store_upload
 
 EDITABLE = ("draft", "not_yet")
@@ -228,7 +229,8 @@ def submit(session: Session, work: Work, *, teacher: User, revision: int, own_di
     if gaps:
         raise Incomplete(gaps)
     before = sub.state
-    attempt = Attempt(submission_id=sub.id, number=len(sub.attempts) + 1, content=snapshot(sub), submitted_at=now)
+    attempt = Attempt(submission_id=sub.id, number=len(sub.attempts) + 1, content=snapshot(sub), submitted_at=now,
+                      **work_facts(sub, now))
     sub.attempts.append(attempt)
     sub.state, sub.submitted_at = "submitted", now
     _touch(sub, now)
@@ -249,7 +251,8 @@ def withdraw(session: Session, work: Work, *, teacher: User, revision: int, now:
     _check_revision(sub, revision)
     before = sub.state
     if sub.state == "submitted" and sub.attempts:
-        sub.attempts[-1].decision, sub.attempts[-1].decided_at = "withdrawn", now
+        last = sub.attempts[-1]
+        last.decision, last.decided_at, last.seconds_to_decision = "withdrawn", now, seconds_between(now, last.submitted_at)
     sub.state = "withdrawn"
     _touch(sub, now)
     _audit(session, teacher, sub, "submission.withdrawn", before, "withdrawn")

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from issuer.models import Attempt, BadgeClassRecord, District, Enrolment, Submission, SurveyResponse, User
+from issuer.models.work import seconds_between, work_facts
 from issuer.people import programme_year
 
 NOW = datetime.now(UTC)
@@ -122,7 +123,9 @@ def build(app: Flask) -> Programme:
             for number, (sent, decided, decision) in enumerate(w.attempts, start=1):
                 attempt = Attempt(submission_id=sub.id, number=number, content={}, submitted_at=at(sent),
                                   decided_at=at(decided) if decided else None, decision=decision,
-                                  assessor_id=made.users["assessor"] if decision else None)
+                                  assessor_id=made.users["assessor"] if decision else None,
+                                  **work_facts(sub, at(sent)),  # as submissions.submit and reviews.decide write them
+                                  seconds_to_decision=seconds_between(at(decided), at(sent)) if decided else None)
                 session.add(attempt)
                 session.flush()
                 made.attempts[(i, number)] = attempt.id
