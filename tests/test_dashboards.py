@@ -203,3 +203,36 @@ def test_dashboard_benchmark_runs_at_a_tiny_size() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["rows"]["submissions"] == 200
     assert all(page["median_ms"] > 0 for page in figures["pages"].values())
+
+
+def test_migration_0007_back_fills_the_programme_facts(tmp_path) -> None:
+    """Work recorded before 0007 gets its year, and its attempts their copies and durations."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from issuer.db import Database
+
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    db = Database(url)
+    try:
+        with db.engine.begin() as connection:
+            config = db.alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        raw = create_engine(url)  # no foreign keys: only the rows the back-fill reads
+        with raw.begin() as c:
+            c.execute(text("INSERT INTO submissions (id, user_id, badge_class_id, badge_version, district_id, state, "
+                           "revision, answers, started_at, updated_at) VALUES (1, 1, 7, 1, 3, 'earned', 1, '{}', "
+                           "'2025-06-30 23:00:00.000000', '2025-08-01 00:00:00.000000')"))
+            c.execute(text("INSERT INTO attempts (id, submission_id, number, content, submitted_at, decision, decided_at) "
+                           "VALUES (1, 1, 1, '{}', '2025-07-02 23:00:00.000000', 'not_yet', '2025-07-03 11:00:00.000000'),"
+                           " (2, 1, 2, '{}', '2025-07-10 23:00:00.000000', NULL, NULL)"))
+        raw.dispose()
+        db.upgrade()
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT year FROM submissions")).scalar_one() == "2024-25"  # started on 30 June
+            rows = c.execute(text("SELECT work_year, district_id, badge_class_id, seconds_from_start, seconds_to_decision "
+                                  "FROM attempts ORDER BY number")).all()
+        assert [tuple(r) for r in rows] == [("2024-25", 3, 7, 2 * 86400, 12 * 3600), ("2024-25", 3, 7, 10 * 86400, None)]
+    finally:
+        db.dispose()

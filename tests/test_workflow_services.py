@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from issuer.auth import Forbidden
 from issuer.models import Attempt, AuditEvent, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
+from issuer.models.work import seconds_between
 from issuer.people import programme_year
 from issuer.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
 from issuer.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
@@ -149,6 +150,29 @@ def test_the_whole_flow_not_yet_then_earned(app: Flask, people: dict[str, int]) 
     result_ids = {r["resultDescription"] for r in document["credentialSubject"]["result"]}
     described = {d["id"] for d in document["credentialSubject"]["achievement"]["resultDescription"]}
     assert result_ids == described
+
+
+def test_the_programme_facts_follow_the_work(app: Flask, people: dict[str, int]) -> None:
+    """What the dashboards aggregate (docs/programme-data.md): the year the work was started, and on each
+    attempt its work's year, district and badge class and its durations, written as the work moves."""
+    sid = _complete(app, people["teacher"])
+    _submit(app, sid, people["teacher"])
+    badge = load_own_badge(app, sid)
+    levels = _levels(app, sid)
+    levels[badge.criteria[0].id] = badge.rubric_levels[1].name
+    _decide(app, sid, people["other"], "not_yet", levels=levels, feedback={badge.criteria[0].id: "Say more."})
+    _submit(app, sid, people["teacher"])
+    with _rt(app).database.transaction() as s:
+        work = load(s, sid)
+        withdraw(s, work, teacher=_user(s, people["teacher"]), revision=work.submission.revision)
+    with _rt(app).database.transaction() as s:
+        sub = s.get(Submission, sid)
+        assert sub.year == programme_year(sub.started_at.date())
+        assert [a.decision for a in sub.attempts] == ["not_yet", "withdrawn"]
+        for a in sub.attempts:
+            assert (a.work_year, a.district_id, a.badge_class_id) == (sub.year, people["north"], sub.badge_class_id)
+            assert a.seconds_from_start == seconds_between(a.submitted_at, sub.started_at)
+            assert a.seconds_to_decision == seconds_between(a.decided_at, a.submitted_at)
 
 
 def test_incomplete_work_cannot_be_submitted(app: Flask, people: dict[str, int]) -> None:
