@@ -172,11 +172,17 @@ def renewal():
                 policy = renewal_policy(rt.settings, rt.catalog, our_issuer_ids(rt.settings))
                 report = renewal_report(educator, found, registry=known, policy=policy)
                 if request.form.get("action") == "csv":
-                    name = f"renewal-{educator.license_number}.csv".replace("/", "-")
+                    name = _csv_name(educator)
                     return Response(renewal_csv(report), mimetype="text/csv",
                                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return render_template("licensure/renewal.html", report=report, error=error, form=form,
+    # The report's CSV travels with the page: a browser does not keep the chosen files for a second post.
+    csv_file = (_csv_name(report.educator), renewal_csv(report)) if report else None
+    return render_template("licensure/renewal.html", report=report, error=error, form=form, csv_file=csv_file,
                            license_types=license_types(limits), exclusions=EXCLUSIONS), status
+
+
+def _csv_name(educator) -> str:
+    return f"renewal-{educator.license_number}.csv".replace("/", "-")
 
 
 @bp.route("/batch", methods=["GET", "POST"])
