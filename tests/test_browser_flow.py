@@ -220,7 +220,7 @@ def test_teacher_and_assessor_earn_a_credential_in_a_real_browser(
     teacher.page.goto(f"{live_server}/my/")
     teacher.shot("teacher-dashboard-earned")
     with teacher.page.expect_navigation():
-        teacher.page.get_by_role("link", name="Questioning: Higher-Order Questions").first.click()
+        teacher.page.get_by_role("link", name="Questioning: Higher-Order Questions", exact=True).first.click()
     assert "/credentials/" in teacher.page.url
     teacher.shot("teacher-credential")
     teacher.close()
@@ -270,7 +270,7 @@ def test_forms_are_labelled_and_usable_from_the_keyboard(
     # An incomplete submission: the error summary is announced and links to the fields.
     page.goto(page.url)
     page.goto(f"{live_server}/my/")
-    page.get_by_role("link", name="Questioning: Higher-Order Questions").first.click()
+    page.get_by_role("link", name="Questioning: Higher-Order Questions", exact=True).first.click()
     with page.expect_navigation():
         page.get_by_role("button", name="Submit for review").click()
     alert = page.get_by_role("alert").first
