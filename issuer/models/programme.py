@@ -69,5 +69,6 @@ Index("ix_attempts_programme", Attempt.work_year, Attempt.district_id, Attempt.b
 Index("ix_attempts_decided", Attempt.decided_at, Attempt.decision, Attempt.assessor_id, Attempt.seconds_to_decision)
 Index("ix_attempts_assessor", Attempt.assessor_id, Attempt.decided_at, Attempt.decision, Attempt.seconds_to_decision)
 Index("ix_attempts_submitted", Attempt.submitted_at)  # submissions per month
+Index("ix_attempts_district", Attempt.district_id, Attempt.submitted_at, Attempt.decided_at, Attempt.decision)  # its months
 Index("ix_enrolments_programme", Enrolment.year, Enrolment.district_id, Enrolment.pathway, Enrolment.user_id,
       Enrolment.created_at)

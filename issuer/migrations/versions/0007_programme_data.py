@@ -29,6 +29,7 @@ DASHBOARD_INDEXES = [
     ("ix_attempts_decided", "attempts", ["decided_at", "decision", "assessor_id", "seconds_to_decision"]),
     ("ix_attempts_assessor", "attempts", ["assessor_id", "decided_at", "decision", "seconds_to_decision"]),
     ("ix_attempts_submitted", "attempts", ["submitted_at"]),
+    ("ix_attempts_district", "attempts", ["district_id", "submitted_at", "decided_at", "decision"]),
     ("ix_enrolments_programme", "enrolments", ["year", "district_id", "pathway", "user_id", "created_at"]),
     ("ix_survey_responses_programme", "survey_responses", ["year", "kind", "badge_class_id", "quality", "rigour",
                                                            "relevance", "resources", "hours", "worked_with"]),
