@@ -137,7 +137,7 @@ def decide(session: Session, submission_id: int, *, assessor: User, levels: dict
     record_event(session, actor=assessor.email, action=f"submission.{decision}", subject=f"submission:{sub.id}",
                  detail={"from": "submitted", "to": decision, "attempt": attempt.number, "levels": levels})
     credential = _issue(session, work, attempt, levels, identity, policy, assessor, now) if decision == "earned" else None
-    _notify_teacher(session, work, decision, credential, identity)
+    _notify_teacher(session, work, attempt, credential, identity)
     return credential
 
 
@@ -180,7 +180,7 @@ def _issue(session: Session, work: Work, attempt: Attempt, levels: dict[str, str
     )
 
 
-def _notify_teacher(session: Session, work: Work, decision: str, credential: Credential | None,
+def _notify_teacher(session: Session, work: Work, attempt: Attempt, credential: Credential | None,
                     identity: IssuerIdentity) -> None:
     from .mail import queue_mail
 
@@ -192,6 +192,8 @@ def _notify_teacher(session: Session, work: Work, decision: str, credential: Cre
     else:
         subject = f"Feedback on “{work.badge.title}”: not yet earned"
         body = f"An assessor returned your submission with feedback. Revise and resubmit: {base}/my/submissions/{work.submission.id}"
+    # The feedback survey is offered with every decision (optional; the programme learns from it).
+    body += (f"\n\nTwo minutes to tell us how it went (optional): {base}/my/surveys/attempts/{attempt.id}")
     queue_mail(session, to=teacher.email, subject=subject, body=body, kind="decision")
 
 

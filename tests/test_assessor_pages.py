@@ -503,6 +503,8 @@ def test_not_yet_stores_judgements_mails_the_teacher_and_shows_history_on_resubm
         mail = session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == email,
                                                            OutboxMessage.kind == "decision")).all()
         assert len(mail) == 1 and "not yet" in mail[0].subject.lower()
+        # The feedback survey of exactly this attempt is offered with the decision.
+        assert f"/my/surveys/attempts/{attempt.id}" in mail[0].body
         assert session.scalar(select(func.count()).select_from(Credential)
                               .where(Credential.submission_id == made["id"])) == 0
 
