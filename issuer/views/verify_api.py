@@ -151,7 +151,8 @@ def vc_api_verify():
 def vc_api_result(report) -> dict[str, Any]:
     """VC-API VerificationResult: passed checks by name, warnings and errors as problem details."""
     def detail(kind: str, title: str, text: str) -> dict[str, str]:
-        return {"type": f"https://microcred.example/problems#{kind}", "title": title, "detail": text}
+        # A URN, not a URL: the type names our stable problem code and promises no page behind it.
+        return {"type": f"urn:microcred:problem:{kind}", "code": kind, "title": title, "detail": text}
 
     checks = [c.id for c in report.checks if c.status.value == "passed"]
     warnings = [detail(c.id, f"{c.id} not confirmed", c.message) for c in report.checks if c.status.value == "warning"]
