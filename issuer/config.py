@@ -38,7 +38,10 @@ class Settings:
     verify_rate_limit: str = "30/minute;300/hour"  # anonymous POST /api/v1/verify and /credentials/verify
     own_issuer_since: str = "2017-07-01"  # our issuer is recognised from this date (the pilot's start)
     pdp_thresholds: str = "professional=60,practitioner=30,advancement=30"
-    web_batch_max_rows: int = 200  # the batch page's limit; the CLI takes any size
+    web_batch_max_rows: int = 20_000  # rows a web batch job takes; the CLI takes any size
+    batch_jobs_running: int = 2  # web batch jobs running at once; one more is refused until one ends
+    batch_job_workers: int = 0  # worker processes of a web batch job; 0: every core
+    batch_job_stale_minutes: int = 10  # a running job without progress for this long is failed
     # Programme data (docs/programme-data.md): surveys of a programme year (1 July - 30 June) can be
     # changed until this day (month, day) of the year's second calendar year; the end-of-year survey
     # is offered from `year_survey_opens` (the pilot's final survey ran in April/May).
@@ -102,7 +105,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         verify_rate_limit=pick("verify_rate_limit", Settings.verify_rate_limit),
         own_issuer_since=pick("own_issuer_since", Settings.own_issuer_since),
         pdp_thresholds=pick("pdp_thresholds", Settings.pdp_thresholds),
-        web_batch_max_rows=_whole_number("MICROCRED_WEB_BATCH_MAX_ROWS", pick("web_batch_max_rows", 200)),
+        web_batch_max_rows=_whole_number("MICROCRED_WEB_BATCH_MAX_ROWS", pick("web_batch_max_rows", 20_000)),
+        batch_jobs_running=_whole_number("MICROCRED_BATCH_JOBS_RUNNING", pick("batch_jobs_running", 2)),
+        batch_job_workers=_whole_number("MICROCRED_BATCH_JOB_WORKERS", pick("batch_job_workers", 0)),
+        batch_job_stale_minutes=_whole_number("MICROCRED_BATCH_JOB_STALE_MINUTES",
+                                              pick("batch_job_stale_minutes", 10)),
         surveys_close=_month_day("MICROCRED_SURVEYS_CLOSE", pick("surveys_close", "06-30")),
         year_survey_opens=_month_day("MICROCRED_YEAR_SURVEY_OPENS", pick("year_survey_opens", "04-01")),
         environ=env,

@@ -8,9 +8,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from verifier.renewal import EXCLUSIONS, LICENSE_TYPES, Educator, RenewalReport, TrustedIssuer, summarize
 from verifier.report import Status, VerificationReport
 
+from .audit import record_event
 from .verify_service import parse_day
 
 ENTRY_COLUMNS = ("source", "verified", "counted", "pdps", "reason", "reason_title", "message", "notes", "issuer",
@@ -125,3 +128,13 @@ def safe_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def license_types(thresholds: dict[str, float]) -> list[tuple[str, str]]:
     return [(key, f"{LICENSE_TYPES.get(key, key)} ({value:g} PDPs)") for key, value in thresholds.items()]
+
+
+def record_renewal(session: Session, report: RenewalReport, *, actor: str, output: str) -> None:
+    """Audit a renewal report the office produced: who, for which license, the figures (never a credential)."""
+    e = report.educator
+    record_event(session, actor=actor, action="renewal.report", subject=f"license:{e.license_number}", detail={
+        "license_number": e.license_number, "license_type": e.license_type, "credentials": len(report.entries),
+        "counted": sum(1 for x in report.entries if x.counted), "total": report.total,
+        "threshold": report.threshold, "met": report.met, "output": output,
+    })

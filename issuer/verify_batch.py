@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import multiprocessing
 import os
 import time
@@ -30,6 +31,7 @@ from verifier.fetch import FetchPolicy
 from verifier.renewal import Educator, RenewalPolicy, TrustedIssuer, renewal_report
 from verifier.report import Problem, VerificationReport
 
+from .errors import IssuerError
 from .licensure import ENTRY_COLUMNS, SUMMARY_COLUMNS, educator_from, entry_row, safe_row, summary_row
 from .verify_service import OwnData, Presented, data_verifier, read_entry, unreadable_report
 
@@ -39,12 +41,10 @@ ROW_COLUMNS = ("row", "name", "email", "license_number") + ENTRY_COLUMNS
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-class BatchInputError(Exception):
+class BatchInputError(IssuerError):
     """The CSV as a whole cannot be used (unreadable, or a column is missing)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "batch_input_invalid"
 
 
 @dataclass(frozen=True)
@@ -151,22 +151,38 @@ def _key(raw: dict[str, str]) -> tuple[str, str]:
     return (raw.get("email") or "").strip().lower(), (raw.get("license_number") or "").strip()
 
 
-def read_header(path: str | os.PathLike) -> list[str]:
-    """The CSV's columns; BatchInputError naming any required column that is missing."""
+def read_header(path: str | os.PathLike, label: str | None = None) -> list[str]:
+    """The CSV's columns; BatchInputError naming any required column that is missing (the file as `label`)."""
+    name = label or str(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             header = next(csv.reader(fh), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BatchInputError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.") from None
+        raise BatchInputError(f"Cannot read {name}: {getattr(exc, 'strerror', None) or exc}.") from None
+    return _columns(header, name)
+
+
+def _columns(header: list[str] | None, name: str) -> list[str]:
     if not header:
-        raise BatchInputError(f"{path} is empty: the first line must name the columns "
+        raise BatchInputError(f"{name} is empty: the first line must name the columns "
                               f"({', '.join(REQUIRED_COLUMNS)}).")
     columns = [c.strip().lower() for c in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise BatchInputError(f"{path} has no column {', '.join(repr(m) for m in missing)} "
+        raise BatchInputError(f"{name} has no column {', '.join(repr(m) for m in missing)} "
                               f"(required: {', '.join(REQUIRED_COLUMNS)}).")
     return columns
+
+
+def inspect_csv(data: bytes, label: str) -> int:
+    """The number of rows of an uploaded CSV, after checking it is UTF-8 text naming every required column
+    (BatchInputError otherwise, with the messages of `verify-batch`)."""
+    try:
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        _columns(next(reader, None), label)
+        return sum(1 for values in reader if any(v.strip() for v in values))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BatchInputError(f"Cannot read {label}: it is not CSV in UTF-8 text ({exc}).") from None
 
 
 def _rows(path: str | os.PathLike, columns: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -181,9 +197,12 @@ def _rows(path: str | os.PathLike, columns: list[str]) -> Iterator[tuple[int, di
 
 def run_batch(input_csv: str | os.PathLike, out_csv: str | os.PathLike, renewal_csv: str | os.PathLike,
               context: BatchContext, *, jobs: int | None = None,
-              progress: Callable[[int, int, float], None] | None = None) -> BatchResult:
-    """Verify every row; write both CSVs; BatchInputError when the CSV itself is unusable."""
-    columns = read_header(input_csv)
+              progress: Callable[[int, int, float], None] | None = None, label: str | None = None) -> BatchResult:
+    """Verify every row; write both CSVs; BatchInputError when the CSV itself is unusable.
+
+    `progress(done, total, seconds)` is called once before the first row and after every row.
+    """
+    columns = read_header(input_csv, label)
     try:
         last: dict[tuple[str, str], int] = {}
         total = 0
@@ -191,9 +210,11 @@ def run_batch(input_csv: str | os.PathLike, out_csv: str | os.PathLike, renewal_
             last[_key(raw)] = number
             total += 1
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise BatchInputError(f"Cannot read {input_csv}: {exc}.") from None
+        raise BatchInputError(f"Cannot read {label or input_csv}: {exc}.") from None
     jobs = max(1, jobs or os.cpu_count() or 1)
     start = time.monotonic()
+    if progress is not None:
+        progress(0, total, 0.0)
     with open(out_csv, "w", newline="", encoding="utf-8") as rows_fh, \
             open(renewal_csv, "w", newline="", encoding="utf-8") as sums_fh:
         writer = _Writer(rows_fh, sums_fh, context, last)

@@ -2,7 +2,7 @@
 
 from .base import Base, utcnow
 from .core import AuditEvent, BadgeClassRecord, BadgeClassVersion, Credential, LoginFailure, User
-from .licensure import TrustedIssuerRecord
+from .licensure import ACTIVE_BATCH_STATES, BATCH_STATES, BatchJob, TrustedIssuerRecord
 from .people import District, Enrolment, Invitation, OutboxMessage, PasswordReset
 from .programme import SURVEY_KINDS, WORKED_WITH, SurveyResponse
 from .sharing import CredentialOffer
@@ -10,7 +10,33 @@ from .status import StatusEntry, StatusList
 from .work import OPEN_STATES, STATES, Attempt, Judgement, Submission, SubmissionFile
 
 __all__ = [
-    "OPEN_STATES", "STATES", "Attempt", "AuditEvent", "BadgeClassRecord", "BadgeClassVersion", "Base", "Credential",
-    "CredentialOffer", "District", "Enrolment", "Invitation", "Judgement", "LoginFailure", "OutboxMessage", "PasswordReset", "Submission",
-    "StatusEntry", "StatusList", "SubmissionFile", "SURVEY_KINDS", "TrustedIssuerRecord", "SurveyResponse", "User", "WORKED_WITH", "utcnow",
+    "ACTIVE_BATCH_STATES",
+    "BATCH_STATES",
+    "OPEN_STATES",
+    "STATES",
+    "SURVEY_KINDS",
+    "WORKED_WITH",
+    "Attempt",
+    "AuditEvent",
+    "BadgeClassRecord",
+    "BadgeClassVersion",
+    "Base",
+    "BatchJob",
+    "Credential",
+    "CredentialOffer",
+    "District",
+    "Enrolment",
+    "Invitation",
+    "Judgement",
+    "LoginFailure",
+    "OutboxMessage",
+    "PasswordReset",
+    "StatusEntry",
+    "StatusList",
+    "Submission",
+    "SubmissionFile",
+    "SurveyResponse",
+    "TrustedIssuerRecord",
+    "User",
+    "utcnow",
 ]

@@ -1,27 +1,25 @@
 """Pages of the licensure office (/licensure, role licensure or admin) and the public /verify page.
 
 Verify many credentials at once (paste, files, a zip, URLs), a renewal report for an educator
-(printable, CSV), a batch (CSV + zip, synchronous up to a limit), the registry of recognised issuers.
+(printable, CSV, audited), batches (CSV + zip) run as jobs by a process of their own (issuer/batch_jobs.py),
+the registry of recognised issuers.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-import zipfile
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from verifier.renewal import EXCLUSIONS, renewal_report
 from verifier.report import Problem
 
 from .. import limiter
+from ..batch_jobs import BatchJobError, BatchJobNotFound, get_job, job_files, read_results, recent_jobs, submit_job
 from ..errors import IssuerError
-from ..licensure import educator_from, license_types, renewal_csv, verdict
+from ..licensure import educator_from, license_types, record_renewal, renewal_csv, verdict
+from ..models import ACTIVE_BATCH_STATES
 from ..runtime import runtime
 from ..trusted_issuers import (
     RegistryError,
@@ -33,12 +31,9 @@ from ..trusted_issuers import (
     our_issuer_ids,
     registry,
 )
-from ..verify_batch import BatchContext, BatchInputError, run_batch
 from ..verify_service import (
     Presented,
     expand_upload,
-    fetch_policy,
-    own_data,
     renewal_policy,
     session_verifier,
     thresholds,
@@ -53,6 +48,7 @@ STAFF = ("licensure", "admin")
 PUBLIC_MAX_BYTES = 10 * 1024 * 1024
 STAFF_MAX_BYTES = 50 * 1024 * 1024
 MAX_URLS = 50
+SHOWN_ROWS = 1000  # a job's page shows this many rows and educators; the CSVs hold every one
 
 
 @public.before_app_request
@@ -171,7 +167,10 @@ def renewal():
                 found, known = _verified(items, educator.email)
                 policy = renewal_policy(rt.settings, rt.catalog, our_issuer_ids(rt.settings))
                 report = renewal_report(educator, found, registry=known, policy=policy)
-                if request.form.get("action") == "csv":
+                as_csv = request.form.get("action") == "csv"
+                with rt.database.transaction() as session:
+                    record_renewal(session, report, actor=_actor(), output="csv" if as_csv else "page")
+                if as_csv:
                     name = _csv_name(educator)
                     return Response(renewal_csv(report), mimetype="text/csv",
                                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -188,59 +187,62 @@ def _csv_name(educator) -> str:
 @bp.route("/batch", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def batch():
+    """The batch form and the office's recent batches; a submitted batch becomes a job run by its own process."""
     rt = runtime()
-    limit = rt.settings.web_batch_max_rows
-    summaries, rows, error, status = [], [], None, 200
+    error, status = None, 200
     if request.method == "POST":
-        upload = request.files.get("csv")
+        upload, archive = request.files.get("csv"), request.files.get("zip")
         if upload is None or not upload.filename:
             error, status = "Choose the CSV of educators and credentials.", 400
         else:
+            has_zip = archive is not None and bool(archive.filename)
             try:
-                out = _run_web_batch(upload.read(), request.files.get("zip"), limit)
-            except BatchInputError as exc:
-                error, status = exc.message, 400
+                job_id = submit_job(rt.database, rt.settings, user_id=g.user.id, csv_name=upload.filename,
+                                    csv_data=upload.read(), zip_name=archive.filename if has_zip else None,
+                                    zip_stream=archive.stream if has_zip else None)
+            except IssuerError as exc:
+                error, status = exc.message, exc.http_status
             else:
-                if request.form.get("action") == "csv":
-                    return Response(out["zip"], mimetype="application/zip",
-                                    headers={"Content-Disposition": 'attachment; filename="verify-batch.zip"'})
-                rows, summaries = out["rows"], out["summaries"]
-    return render_template("licensure/batch.html", rows=rows, summaries=summaries, error=error, limit=limit), status
+                return redirect(url_for("licensure.batch_job", job_id=job_id))
+    with rt.database.transaction() as session:
+        jobs = recent_jobs(session, rt.settings)
+        session.expunge_all()
+    return render_template("licensure/batch.html", jobs=jobs, error=error, limit=rt.settings.web_batch_max_rows,
+                           running=rt.settings.batch_jobs_running), status
 
 
-def _run_web_batch(csv_bytes: bytes, zip_upload, limit: int) -> dict:
-    """The CLI's batch, in this process (one worker), for at most `limit` rows."""
+@bp.get("/batch/<int:job_id>")
+@roles_required(*STAFF)
+def batch_job(job_id: int):
+    """A job's progress (the page refreshes itself while it runs), then its results."""
     rt = runtime()
-    with tempfile.TemporaryDirectory(prefix="microcred-batch-") as tmp:
-        folder = Path(tmp)
-        (folder / "input.csv").write_bytes(csv_bytes)
-        try:
-            lines = sum(1 for _ in csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")))) - 1
-        except (UnicodeDecodeError, csv.Error):
-            raise BatchInputError("The CSV is not readable UTF-8 text.") from None
-        if lines > limit:
-            raise BatchInputError(f"The CSV has {lines:,} rows; this page takes at most {limit:,}. "
-                                  "Use `microcred verify-batch` for larger batches.")
-        files = None
-        if zip_upload is not None and zip_upload.filename:
-            files = str(folder / "files.zip")
-            zip_upload.save(files)
-            if not zipfile.is_zipfile(files):
-                raise BatchInputError(f"{zip_upload.filename} is not a zip file.")
-        with rt.database.transaction() as session:
-            context = BatchContext(own=own_data(session, rt.settings), fetch=fetch_policy(rt.settings),
-                                   registry=registry(session, rt.settings),
-                                   policy=renewal_policy(rt.settings, rt.catalog, our_issuer_ids(rt.settings)),
-                                   files=files, base_dir=str(folder / "no-plain-files"))
-        run_batch(folder / "input.csv", folder / "rows.csv", folder / "renewal.csv", context, jobs=1)
-        rows_text = (folder / "rows.csv").read_text(encoding="utf-8")
-        sums_text = (folder / "renewal.csv").read_text(encoding="utf-8")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("rows.csv", rows_text)
-        archive.writestr("renewal.csv", sums_text)
-    return {"rows": list(csv.DictReader(io.StringIO(rows_text))),
-            "summaries": list(csv.DictReader(io.StringIO(sums_text))), "zip": buffer.getvalue()}
+    with rt.database.transaction() as session:
+        job = get_job(session, rt.settings, job_id)
+        session.expunge(job)
+    rows, summaries = ([], [])
+    if job.status == "finished":
+        rows, summaries = read_results(job_files(rt.settings, job_id), SHOWN_ROWS)
+    return render_template("licensure/batch_job.html", job=job, rows=rows, summaries=summaries, shown=SHOWN_ROWS,
+                           active=job.status in ACTIVE_BATCH_STATES)
+
+
+@bp.get("/batch/<int:job_id>/<any(rows, renewal):which>.csv")
+@roles_required(*STAFF)
+def batch_download(job_id: int, which: str):
+    """A finished job's per-row results or per-educator renewal summaries."""
+    rt = runtime()
+    with rt.database.transaction() as session:
+        job = get_job(session, rt.settings, job_id)
+        finished = job.status == "finished"
+    if not finished:
+        raise BatchJobError("This batch has no results to download: it has not finished.",
+                            code="batch_job_not_finished").with_status(409)
+    files = job_files(rt.settings, job_id)
+    path = files.rows_csv if which == "rows" else files.renewal_csv
+    if not path.exists():
+        raise BatchJobNotFound("This batch's results are no longer stored.")
+    return send_file(path, mimetype="text/csv", as_attachment=True,
+                     download_name=f"batch-{job_id}-{which}.csv", max_age=0)
 
 
 # --- the registry of recognised issuers ---------------------------------------------------------
