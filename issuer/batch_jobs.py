@@ -127,12 +127,15 @@ def submit_job(database: Database, settings: Settings, *, user_id: int, csv_name
     files = job_files(settings, job_id)
     try:
         _store(files, csv_data, zip_stream)
-        _launch(settings, job_id, files, with_zip=zip_stream is not None)
+        pid = _launch(settings, job_id, files, with_zip=zip_stream is not None)
     except OSError as exc:
         reason = f"The batch process could not be started: {exc.strerror or type(exc).__name__}."
         with database.transaction() as session:
             fail_job(session, job_id, reason, datetime.now(UTC))
         raise BatchJobError(reason, code="batch_job_not_started").with_status(503) from None
+    with database.transaction() as session:  # so a process that dies before it begins is noticed at once
+        session.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.status == "starting",
+                                               BatchJob.pid.is_(None)).values(pid=pid, host=socket.gethostname()))
     return job_id
 
 
@@ -166,8 +169,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _launch(settings: Settings, job_id: int, files: JobFiles, *, with_zip: bool) -> None:
-    """Start `microcred verify-batch --job ID` detached (own session), its output in process.log."""
+def _launch(settings: Settings, job_id: int, files: JobFiles, *, with_zip: bool) -> int:
+    """Start `microcred verify-batch --job ID` detached (own session), its output in process.log; its pid."""
     args = [sys.executable, "-c", ENTRY, "verify-batch", str(files.input_csv), "--out", str(files.rows_csv),
             "--job", str(job_id), "--quiet"]
     if with_zip:
@@ -180,6 +183,7 @@ def _launch(settings: Settings, job_id: int, files: JobFiles, *, with_zip: bool)
                                    close_fds=True)
     with _children_lock:
         _children[process.pid] = process
+    return process.pid
 
 
 def _poll_children() -> None:
