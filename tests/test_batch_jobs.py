@@ -167,6 +167,11 @@ def test_a_third_running_batch_is_refused(app: Flask) -> None:
 def test_an_unusable_csv_is_refused_on_the_form(make_app: Callable[..., Flask]) -> None:
     app = make_app(web_batch_max_rows=2)
     client = _client(app, "licensure")
+    page = client.get("/licensure/batch").get_data(as_text=True)
+    assert "up to 2 rows runs in the background" in page and "No batch yet." in page
+    empty = client.post("/licensure/batch", data={"csrf_token": csrf_token(client, "/licensure/batch")},
+                        content_type="multipart/form-data")
+    assert empty.status_code == 400 and "Choose the CSV" in empty.get_data(as_text=True)
     missing = _submit(client, b"name,email\nPat,x@y.example\n", name="people.csv")
     assert missing.status_code == 400
     assert "people.csv has no column &#39;license_number&#39;" in missing.get_data(as_text=True)

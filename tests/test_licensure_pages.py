@@ -118,29 +118,6 @@ def test_renewal_report_page_and_csv(app: Flask) -> None:
     assert bad.status_code == 400 and "license_valid_from" in bad.get_data(as_text=True)
 
 
-def test_batch_page_checks_the_csv_before_starting_a_job(make_app) -> None:
-    """The form refuses what a job could not run; running jobs are tested in test_batch_jobs.py."""
-    app = make_app(web_batch_max_rows=2)
-    client = _client(app, "licensure")
-    header = "name,email,license_number,license_type,license_valid_from,license_valid_until,credential\n"
-    row = f"Pat,{EDUCATOR_EMAIL},TN-1,practitioner,2020-01-01,2035-01-01,c.json\n"
-
-    def post(csv_text: str):
-        return client.post("/licensure/batch", data={"csrf_token": csrf_token(client, "/licensure/batch"),
-                                                     "csv": (io.BytesIO(csv_text.encode()), "in.csv")},
-                           content_type="multipart/form-data")
-
-    page = client.get("/licensure/batch").get_data(as_text=True)
-    assert "up to 2 rows runs in the background" in page and "No batch yet." in page
-    too_many = post(header + row * 3)
-    assert too_many.status_code == 400 and "at most 2" in too_many.get_data(as_text=True)
-    missing = post("name,email\nPat,x@y.example\n")
-    assert missing.status_code == 400 and "license_number" in missing.get_data(as_text=True)
-    empty = client.post("/licensure/batch", data={"csrf_token": csrf_token(client, "/licensure/batch")},
-                        content_type="multipart/form-data")
-    assert empty.status_code == 400 and "Choose the CSV" in empty.get_data(as_text=True)
-
-
 def test_registry_web_add_edit_end_is_audited_and_our_issuer_is_seeded(app: Flask) -> None:
     rt = app.extensions["microcred"]
     with rt.database.transaction() as session:
