@@ -274,6 +274,25 @@ def recent_jobs(session: Session, settings: Settings, limit: int = 20) -> list[t
     return [(job, name or "") for job, name in session.execute(query).all()]
 
 
+def purge_expired(session: Session, settings: Settings, now: datetime, days: int | None = None) -> list[int]:
+    """Remove the files of jobs that ended more than `days` ago (default: the retention setting).
+
+    The inputs and results hold educators' details and their credentials, which the office keeps
+    no longer than it needs; the job's row (who, when, the figures) stays for the record.
+    """
+    keep = timedelta(days=settings.batch_retention_days if days is None else days)
+    ended = select(BatchJob).where(BatchJob.status.in_(("finished", "failed")), BatchJob.purged_at.is_(None),
+                                   BatchJob.finished_at.is_not(None), BatchJob.finished_at < now - keep)
+    purged = []
+    for job in session.scalars(ended).all():
+        shutil.rmtree(job_files(settings, job.id).folder, ignore_errors=True)
+        job.purged_at = now
+        record_event(session, actor="system:retention", action="batch_job.purged", subject=f"batch_job:{job.id}",
+                     detail={"job_id": job.id, "kept_days": keep.days})
+        purged.append(job.id)
+    return purged
+
+
 # --- the job's own process ---------------------------------------------------------------------------
 
 

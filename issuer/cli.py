@@ -31,7 +31,7 @@ from .research_command import research_export_command
 from .reissue_command import reissue_command, revoke_key
 from .status_command import reinstate_command, revoke_command, suspend_command
 from .verify_command import verify_command
-from .licensure_command import issuers_group, verify_batch_command
+from .licensure_command import batches_group, issuers_group, verify_batch_command
 
 
 def register(app: Flask) -> None:
@@ -205,7 +205,7 @@ def keys_revoke(key_id: str, reason: str, reissue: bool) -> None:
 
 COMMANDS = (init_command, catalog_group, issue_command, verify_command, keys_group, mail_group, bake_command,
             unbake_command, revoke_command, suspend_command, reinstate_command, reissue_command,
-            verify_batch_command, issuers_group, research_export_command)
+            verify_batch_command, issuers_group, batches_group, research_export_command)
 
 
 def _create_app() -> Flask:

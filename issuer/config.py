@@ -42,6 +42,7 @@ class Settings:
     batch_jobs_running: int = 2  # web batch jobs running at once; one more is refused until one ends
     batch_job_workers: int = 0  # worker processes of a web batch job; 0: every core
     batch_job_stale_minutes: int = 10  # a running job without progress for this long is failed
+    batch_retention_days: int = 90  # a finished job's files (educators' details, credentials) are then removed
     # Programme data (docs/programme-data.md): surveys of a programme year (1 July - 30 June) can be
     # changed until this day (month, day) of the year's second calendar year; the end-of-year survey
     # is offered from `year_survey_opens` (the pilot's final survey ran in April/May).
@@ -110,6 +111,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         batch_job_workers=_whole_number("MICROCRED_BATCH_JOB_WORKERS", pick("batch_job_workers", 0)),
         batch_job_stale_minutes=_whole_number("MICROCRED_BATCH_JOB_STALE_MINUTES",
                                               pick("batch_job_stale_minutes", 10)),
+        batch_retention_days=_whole_number("MICROCRED_BATCH_RETENTION_DAYS", pick("batch_retention_days", 90)),
         surveys_close=_month_day("MICROCRED_SURVEYS_CLOSE", pick("surveys_close", "06-30")),
         year_survey_opens=_month_day("MICROCRED_YEAR_SURVEY_OPENS", pick("year_survey_opens", "04-01")),
         environ=env,

@@ -11,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, record_progress
+from .batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, purge_expired, record_progress
 from .errors import IssuerError
 from .runtime import runtime
 from .trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
@@ -187,3 +187,21 @@ def issuers_end(issuer_id: str, until: date, reason: str) -> None:
     except IssuerError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{issuer_id} is recognised until {until}")
+
+
+@click.group("batches")
+def batches_group() -> None:
+    """The licensure office's web batches."""
+
+
+@batches_group.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Remove the files of batches that ended more than this many days ago "
+                   "(default: MICROCRED_BATCH_RETENTION_DAYS).")
+@with_appcontext
+def purge_batches_command(days: int | None) -> None:
+    """Remove expired web batches' inputs and results (run it daily); their records stay."""
+    rt = runtime()
+    with rt.database.transaction() as session:
+        purged = purge_expired(session, rt.settings, datetime.now(UTC), days)
+    click.echo(f"Removed the files of {len(purged)} batch(es)" + (f": {', '.join(map(str, purged))}." if purged else "."))

@@ -206,3 +206,31 @@ def test_a_renewal_report_is_audited_without_credentials(app: Flask) -> None:
                                 "counted": 1, "total": 6, "threshold": 30, "met": False, "output": "page"}
     assert events[1].detail["output"] == "csv"
     assert ours["id"] not in json.dumps([e.detail for e in events])
+
+
+def test_expired_batches_lose_their_files_but_keep_their_record(app: Flask) -> None:
+    """Retention: a batch's inputs and results (educators' details, credentials) go after the set days."""
+    now = datetime.now(UTC)
+    old = _job(app, status="finished", rows_done=10, bad_rows=0, verified=10, counted=8, educators=3,
+               finished_at=now - timedelta(days=91))
+    recent = _job(app, status="finished", rows_done=10, bad_rows=0, verified=10, counted=8, educators=3,
+                  finished_at=now - timedelta(days=89))
+    running = _job(app)
+    folders = {job: Path(app.instance_path) / "batches" / str(job) for job in (old, recent, running)}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+        (folder / "rows.csv").write_text("row,counted\n2,yes\n")
+        (folder / "rows.renewal.csv").write_text("name\nPat\n")
+    result = app.test_cli_runner().invoke(args=["batches", "purge"])  # the default: 90 days
+    assert result.exit_code == 0 and f"Removed the files of 1 batch(es): {old}." in result.output
+    assert not folders[old].exists() and folders[recent].exists() and folders[running].exists()
+    client = _client(app, "licensure")
+    page = client.get(f"/licensure/batch/{old}").get_data(as_text=True)
+    assert "Finished: 10 rows" in page and "were removed on" in page and "Download the rows" not in page
+    gone = client.get(f"/licensure/batch/{old}/rows.csv")
+    assert gone.status_code == 410 and "were removed on" in gone.get_data(as_text=True)
+    with client.get(f"/licensure/batch/{recent}/rows.csv") as kept:  # a sent file: close it
+        assert kept.status_code == 200 and kept.get_data(as_text=True) == "row,counted\n2,yes\n"
+    assert [e.detail for e in _audit(app, "batch_job.purged")] == [{"job_id": old, "kept_days": 90}]
+    again = app.test_cli_runner().invoke(args=["batches", "purge", "--days", "0"])  # the recent one now too
+    assert f"Removed the files of 1 batch(es): {recent}." in again.output and not folders[recent].exists()

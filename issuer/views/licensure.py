@@ -220,7 +220,7 @@ def batch_job(job_id: int):
         job = get_job(session, rt.settings, job_id)
         session.expunge(job)
     rows, summaries = ([], [])
-    if job.status == "finished":
+    if job.status == "finished" and job.purged_at is None:
         rows, summaries = read_results(job_files(rt.settings, job_id), SHOWN_ROWS)
     return render_template("licensure/batch_job.html", job=job, rows=rows, summaries=summaries, shown=SHOWN_ROWS,
                            active=job.status in ACTIVE_BATCH_STATES)
@@ -233,7 +233,11 @@ def batch_download(job_id: int, which: str):
     rt = runtime()
     with rt.database.transaction() as session:
         job = get_job(session, rt.settings, job_id)
-        finished = job.status == "finished"
+        finished, purged = job.status == "finished", job.purged_at
+    if purged is not None:
+        raise BatchJobError(f"This batch's results were removed on {purged:%Y-%m-%d} (kept "
+                            f"{rt.settings.batch_retention_days} days); submit the batch again.",
+                            code="batch_job_purged").with_status(410)
     if not finished:
         raise BatchJobError("This batch has no results to download: it has not finished.",
                             code="batch_job_not_finished").with_status(409)

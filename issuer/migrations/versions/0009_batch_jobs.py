@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("started_at", TS, nullable=True),
         sa.Column("heartbeat_at", TS, nullable=True),
         sa.Column("finished_at", TS, nullable=True),
+        sa.Column("purged_at", TS, nullable=True),
     )
     op.create_index("ix_batch_jobs_status", "batch_jobs", ["status"])
 
