@@ -12,11 +12,11 @@ import pytest
 from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from licensure_support import EDUCATOR_EMAIL, RecordingServer, credential, issue_ours, make_user, sign_in
-from verifier_support import new_key
+from verifier_support import OB30, new_key
 
 from badge_classes import load_catalog
 from badge_classes.images import badge_png, badge_svg
-from verifier.baking import bake_png, bake_svg
+from verifier.baking import bake_png, bake_svg, unbake_png, unbake_svg
 
 KEY = new_key()
 
@@ -228,3 +228,24 @@ def test_a_status_list_at_a_forbidden_address_says_why_and_is_never_asked(app: F
     status = {c["id"]: c for c in report["checks"]}["status"]
     assert status["status"] == "warning" and status["message"].startswith("Status unknown")
     assert "localhost" in status["message"] and "could not be fetched (" in status["message"]
+
+
+@pytest.mark.parametrize("name, version", [
+    ("simple-jwt.png", "Open Badges 3.0 (VC 2.0, VC-JWT)"), ("simple-jwt_v1.svg", "Open Badges 3.0 (VC 1.1, VC-JWT)"),
+])
+def test_the_1edtech_validators_baked_jwt_vectors_through_the_api(app: Flask, name: str, version: str) -> None:
+    """Another implementation's credentials, as an educator would bring them: a baked image, and the JWS
+    inside it pasted as text (a JSON string) and wrapped for the VC-API."""
+    data = (OB30 / name).read_bytes()
+    client = app.test_client()
+    as_file = client.post("/api/v1/verify", data={"file": (io.BytesIO(data), name)},
+                          content_type="multipart/form-data").get_json()
+    jws = unbake_png(data) if name.endswith(".png") else unbake_svg(data)
+    as_text = _post_json(client, jws).get_json()
+    for report in (as_file, as_text):
+        assert report["version"] == version
+        checks = {c["id"]: c["status"] for c in report["checks"]}
+        assert checks["proof"] == "passed" and checks["issuer"] == "warning"  # a key in the JWT proves no issuer
+    assert as_file["checks"] == as_text["checks"]
+    vc_api = _post_json(client, {"verifiableCredential": jws}, "/credentials/verify").get_json()
+    assert "proof" in vc_api["checks"] and any(w["code"] == "issuer" for w in vc_api["warnings"])
