@@ -156,7 +156,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
               "BASE_URL": settings.base_url, "CATALOG_DIR": str(settings.catalog_dir or "") or None,
               "ISSUER_NAME": settings.issuer_name, "ISSUER_EMAIL": settings.issuer_email,
               "ISSUER_URL": settings.issuer_url, "FETCH_ALLOWED_HOSTS": ",".join(sorted(settings.fetch_allowed_hosts)),
-              "FETCH_TIMEOUT": str(settings.fetch_timeout), "OWN_ISSUER_SINCE": settings.own_issuer_since,
+              "FETCH_TIMEOUT": str(settings.fetch_timeout), "FETCH_CA_FILE": settings.fetch_ca_file,
+              "OWN_ISSUER_SINCE": settings.own_issuer_since,
               "PDP_THRESHOLDS": settings.pdp_thresholds}
     for name, value in values.items():
         if value:

@@ -34,6 +34,7 @@ class Settings:
     # Licensure verifier (issue 6): what the service may fetch, rate limits, renewal thresholds.
     fetch_allowed_hosts: frozenset[str] = frozenset()  # hosts fetched even on private addresses (or plain http)
     fetch_timeout: float = 5.0  # seconds per fetch of a credential, DID document or status list
+    fetch_ca_file: str | None = None  # PEM of extra certificate authorities the verifier trusts (an agency CA)
     ratelimit_storage: str = "memory://"  # Flask-Limiter storage, e.g. redis://127.0.0.1:6379
     verify_rate_limit: str = "30/minute;300/hour"  # anonymous POST /api/v1/verify and /credentials/verify
     own_issuer_since: str = "2017-07-01"  # our issuer is recognised from this date (the pilot's start)
@@ -102,6 +103,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         fetch_allowed_hosts=frozenset(h.strip().lower() for h in str(pick("fetch_allowed_hosts", "")).split(",")
                                       if h.strip()),
         fetch_timeout=_seconds("MICROCRED_FETCH_TIMEOUT", pick("fetch_timeout", 5.0)),
+        fetch_ca_file=_readable_file("MICROCRED_FETCH_CA_FILE", pick("fetch_ca_file")),
         ratelimit_storage=pick("ratelimit_storage", Settings.ratelimit_storage),
         verify_rate_limit=pick("verify_rate_limit", Settings.verify_rate_limit),
         own_issuer_since=pick("own_issuer_since", Settings.own_issuer_since),
@@ -163,6 +165,16 @@ def _month_day(name: str, value: Any) -> tuple[int, int]:
         from .errors import ConfigError
 
         raise ConfigError(f"{name} must be a day of the year written MM-DD (for example 06-30), not {value!r}.") from None
+
+
+def _readable_file(name: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not Path(str(value)).is_file():
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name} names {value!r}, which is not a readable file.")
+    return str(value)
 
 
 def _seconds(name: str, value: Any) -> float:

@@ -45,7 +45,8 @@ _fetchers_lock = threading.Lock()
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(allowed_hosts=settings.fetch_allowed_hosts, timeout=settings.fetch_timeout)
+    return FetchPolicy(allowed_hosts=settings.fetch_allowed_hosts, timeout=settings.fetch_timeout,
+                       ca_file=settings.fetch_ca_file)
 
 
 def fetcher_for(policy: FetchPolicy) -> Fetcher:

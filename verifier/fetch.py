@@ -45,6 +45,8 @@ class FetchPolicy:
     max_bytes: int = 2 * MIB
     ttl_seconds: int = 300
     max_redirects: int = 3
+    # A PEM file of certificate authorities trusted besides the system's (an agency's own CA).
+    ca_file: str | None = None
 
     def allows(self, host: str, port: int) -> bool:
         host = host.lower().rstrip(".")
@@ -93,6 +95,17 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_unspecified or ip.is_reserved)
 
 
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The system's trusted authorities, plus the policy's own when it names a file."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"The certificate authorities file {ca_file} cannot be read: {exc}") from None
+    return context
+
+
 class Fetcher:
     """Fetches under a FetchPolicy; thread-safe; JSON results cached for the policy's ttl."""
 
@@ -101,7 +114,7 @@ class Fetcher:
         self.policy = policy
         self._clock = clock
         self._resolve = resolver or _system_resolver
-        self._ssl = ssl_context or ssl.create_default_context()
+        self._ssl = ssl_context or _tls_context(policy.ca_file)
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
