@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -106,8 +107,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         fetch_ca_file=_readable_file("MICROCRED_FETCH_CA_FILE", pick("fetch_ca_file")),
         ratelimit_storage=pick("ratelimit_storage", Settings.ratelimit_storage),
         verify_rate_limit=pick("verify_rate_limit", Settings.verify_rate_limit),
-        own_issuer_since=pick("own_issuer_since", Settings.own_issuer_since),
-        pdp_thresholds=pick("pdp_thresholds", Settings.pdp_thresholds),
+        own_issuer_since=_day("MICROCRED_OWN_ISSUER_SINCE", pick("own_issuer_since", Settings.own_issuer_since)),
+        pdp_thresholds=_thresholds(pick("pdp_thresholds", Settings.pdp_thresholds)),
         web_batch_max_rows=_whole_number("MICROCRED_WEB_BATCH_MAX_ROWS", pick("web_batch_max_rows", 20_000)),
         batch_jobs_running=_whole_number("MICROCRED_BATCH_JOBS_RUNNING", pick("batch_jobs_running", 2)),
         batch_job_workers=_whole_number("MICROCRED_BATCH_JOB_WORKERS", pick("batch_job_workers", 0)),
@@ -165,6 +166,36 @@ def _month_day(name: str, value: Any) -> tuple[int, int]:
         from .errors import ConfigError
 
         raise ConfigError(f"{name} must be a day of the year written MM-DD (for example 06-30), not {value!r}.") from None
+
+
+def parse_thresholds(text: str) -> dict[str, float]:
+    """MICROCRED_PDP_THRESHOLDS ('professional=60,practitioner=30,advancement=30') as a dict."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            from .errors import ConfigError
+
+            raise ConfigError(f"MICROCRED_PDP_THRESHOLDS must read like 'professional=60,practitioner=30', "
+                              f"not {text!r}.") from None
+    return out
+
+
+def _thresholds(text: str) -> str:
+    parse_thresholds(text)  # checked at start-up; kept as text (it is passed on to batch processes)
+    return text
+
+
+def _day(name: str, value: Any) -> str:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name} must be a date (YYYY-MM-DD), not {value!r}.") from None
+    return str(value)
 
 
 def _readable_file(name: str, value: Any) -> str | None:

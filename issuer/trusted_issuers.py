@@ -16,7 +16,7 @@ from verifier.renewal import TrustedIssuer
 
 from .audit import record_event
 from .config import Settings
-from .errors import ConfigError, IssuerError
+from .errors import IssuerError
 from .identity import IssuerIdentity
 from .models import TrustedIssuerRecord
 
@@ -37,11 +37,7 @@ def our_issuer_ids(settings: Settings) -> frozenset[str]:
 
 
 def own_since(settings: Settings) -> date:
-    try:
-        return date.fromisoformat(settings.own_issuer_since)
-    except ValueError:
-        raise ConfigError(f"MICROCRED_OWN_ISSUER_SINCE must be a date (YYYY-MM-DD), "
-                          f"not {settings.own_issuer_since!r}.") from None
+    return date.fromisoformat(settings.own_issuer_since)  # checked when the settings were loaded
 
 
 def ensure_own_issuer(session: Session, settings: Settings) -> list[str]:

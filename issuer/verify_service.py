@@ -28,8 +28,7 @@ from verifier.renewal import RenewalPolicy
 from verifier.report import Problem, VerificationReport
 from verifier.status import status_list_checker
 
-from .config import Settings
-from .errors import ConfigError
+from .config import Settings, parse_thresholds
 from .identity import IssuerIdentity
 from .models import StatusList
 from .status import our_status_lists, status_url
@@ -144,16 +143,8 @@ def session_verifier(session: Session, settings: Settings, *, now: datetime | No
 
 
 def thresholds(settings: Settings) -> dict[str, float]:
-    """MICROCRED_PDP_THRESHOLDS ('professional=60,practitioner=30,advancement=30') as a dict."""
-    out: dict[str, float] = {}
-    for part in settings.pdp_thresholds.split(","):
-        name, _, value = part.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ConfigError(f"MICROCRED_PDP_THRESHOLDS must read like 'professional=60,practitioner=30', "
-                              f"not {settings.pdp_thresholds!r}.") from None
-    return out
+    """PDPs required per license type (the setting was checked when it was loaded)."""
+    return parse_thresholds(settings.pdp_thresholds)
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,14 @@ def test_a_bad_proxy_count_is_a_clear_configuration_error(make_app) -> None:
 
     with pytest.raises(ConfigError, match="MICROCRED_PROXY_COUNT"):
         make_app(proxy_count="two")
+
+
+@pytest.mark.parametrize("setting, value, named", [
+    ("pdp_thresholds", "professional=sixty", "MICROCRED_PDP_THRESHOLDS"),
+    ("own_issuer_since", "July 2017", "MICROCRED_OWN_ISSUER_SINCE"),
+])
+def test_bad_licensure_settings_stop_start_up_not_a_request(make_app, setting: str, value: str, named: str) -> None:
+    from issuer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=named):
+        make_app(**{setting: value})
