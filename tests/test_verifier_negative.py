@@ -24,7 +24,7 @@ from verifier import (
     verify_proofs,
 )
 from verifier.document_loader import CONTEXTS_DIR, document_loader, pinned_urls
-from verifier.inputs import MAX_BYTES, UnreadableInput, parse_credential_bytes
+from verifier.inputs import MAX_BYTES, UnreadableInput, read_presented
 from verifier.multikey import multibase_decode, multibase_encode
 from verifier_support import (
     NOW,
@@ -453,22 +453,22 @@ def test_undefined_property_would_be_invisible_to_plain_canonicalization(unsigne
 ], ids=["truncated", "trailing-comma", "empty", "utf16", "latin1", "too-large", "deep-arrays", "deep-objects"])
 def test_unreadable_input(data: bytes, code: str) -> None:
     with pytest.raises(UnreadableInput) as caught:
-        parse_credential_bytes(data)
+        read_presented(data)
     assert caught.value.problem.code == code
 
 
 def test_huge_integer_literal_is_unreadable_input() -> None:
     with pytest.raises(UnreadableInput) as caught:
-        parse_credential_bytes(b'{"n": ' + b"1" * 5000 + b"}")
+        read_presented(b'{"n": ' + b"1" * 5000 + b"}")
     assert caught.value.problem.code == "not_json"
 
 
 def test_readable_input(signed: dict[str, Any]) -> None:
     data = json.dumps(signed).encode("utf-8")
-    assert parse_credential_bytes(data) == signed
-    assert parse_credential_bytes(b"\xef\xbb\xbf" + data) == signed  # UTF-8 BOM
+    assert read_presented(data) == signed
+    assert read_presented(b"\xef\xbb\xbf" + data) == signed  # UTF-8 BOM
     padded = data + b" " * (MAX_BYTES - len(data))
-    assert len(padded) == MAX_BYTES and parse_credential_bytes(padded) == signed
+    assert len(padded) == MAX_BYTES and read_presented(padded) == signed
 
 
 def _nested(depth: int) -> Any:
@@ -495,7 +495,7 @@ def test_not_a_credential_fails_parse(document: Any) -> None:
 
 
 def test_huge_number_value_does_not_crash(signed: dict[str, Any]) -> None:
-    document = parse_credential_bytes(json.dumps({**signed, "name": 10 ** 400}).encode())
+    document = read_presented(json.dumps({**signed, "name": 10 ** 400}).encode())
     report = verify(document)
     assert not report.verified and "proof" in failed_checks(report)
 

@@ -47,17 +47,6 @@ def read_presented(data: bytes) -> Any:
     return parse_json_bytes(data)
 
 
-def parse_credential_bytes(data: bytes) -> Any:
-    """Parsed JSON of a credential file or baked image; a JWT is refused (use read_presented for those)."""
-    if is_png(data) or is_svg(data):
-        data = _unbaked(data)
-        if is_compact_jws(data.decode("utf-8", errors="replace")):
-            raise UnreadableInput(Problem("jwt_unsupported", "Signed as a JWT",
-                                          "The image holds a VC-JWT (compact JWS); read it with "
-                                          "verifier.presented.verify_presented."))
-    return parse_json_bytes(data)
-
-
 def _too_large(size: int) -> UnreadableInput:
     return UnreadableInput(Problem("input_too_large", "File too large",
                                    f"The input is {size:,} bytes; a credential is at most {MAX_BYTES:,} bytes."))
