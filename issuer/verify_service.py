@@ -26,7 +26,7 @@ from verifier.multikey import did_key
 from verifier.presented import unreadable, verify_presented
 from verifier.renewal import RenewalPolicy
 from verifier.report import Problem, VerificationReport
-from verifier.status import status_list_checker
+from verifier.status import TrustedLists, status_list_checker
 
 from .config import Settings, parse_thresholds
 from .identity import IssuerIdentity
@@ -98,6 +98,7 @@ class Verifier:
         self._own_status = own_status
         self._own_prefix = own_prefix
         self._now = now
+        self._trusted = TrustedLists()  # status lists verified with this verifier's key sources
 
     def documents(self, controller: str) -> dict[str, Any] | None:
         if self._own_documents is not None:
@@ -117,7 +118,7 @@ class Verifier:
 
     def verify(self, source: bytes | str | dict[str, Any], *, recipient: str | None = None) -> VerificationReport:
         now = self._now or datetime.now(UTC)
-        checker = status_list_checker(self._status_list, documents=self.documents, now=now)
+        checker = status_list_checker(self._status_list, documents=self.documents, now=now, trusted=self._trusted)
         return verify_presented(source, now=now, fetcher=self.fetcher, recipient=recipient,
                                 documents=self.documents, status_checker=checker)
 

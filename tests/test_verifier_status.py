@@ -23,6 +23,7 @@ from verifier.status import (
     MAX_DECODED,
     MIN_ENTRIES,
     StatusListError,
+    TrustedLists,
     decode_list,
     encode_list,
     entry_status,
@@ -140,11 +141,11 @@ def _list(issuer_id: str, *, set_index: int | None = None, purpose: str = "revoc
     return document
 
 
-def _status(credential: dict[str, Any], listed: Any) -> Any:
+def _status(credential: dict[str, Any], listed: Any, trusted: TrustedLists | None = None) -> Any:
     def fetch(url: str) -> Any:
         return copy.deepcopy(listed) if url == LIST_URL else None
 
-    checker = status_list_checker(fetch, documents=None, now=NOW)
+    checker = status_list_checker(fetch, documents=None, now=NOW, trusted=trusted)
     return verify_credential(credential, now=NOW, status_checker=checker).check("status")
 
 
@@ -212,17 +213,18 @@ def test_a_trusted_list_is_remembered_by_content_never_by_address(issuer: Ed2551
     """The verified-list memo (a batch checks thousands of credentials against one list) must not
     let a changed list, or a list past its validUntil, ride on an earlier good verdict."""
     credential = _credential(issuer, index=7)
+    trusted = TrustedLists()  # one memo across every check below, as a batch worker keeps it
     good = sign(_list(issuer.did), issuer)
-    assert _status(credential, good).status is Status.PASSED  # now in the memo
+    assert _status(credential, good, trusted).status is Status.PASSED  # now in the memo
     tampered = copy.deepcopy(good)
     write_bits = bytearray(MIN_ENTRIES // 8)
     write_status(write_bits, 7, 1)
     tampered["credentialSubject"]["encodedList"] = encode_list(bytes(write_bits))  # same URL, same proof
-    check = _status(credential, tampered)
+    check = _status(credential, tampered, trusted)
     assert check.status is Status.WARNING and "proof" in check.message
     later = datetime(2027, 6, 1, tzinfo=timezone.utc)  # after the list's validUntil
     stale = verify_credential(credential, now=later, status_checker=status_list_checker(
-        lambda url: copy.deepcopy(good), documents=None, now=later)).check("status")
+        lambda url: copy.deepcopy(good), documents=None, now=later, trusted=trusted)).check("status")
     assert stale.status is Status.WARNING and "validity" in stale.message
 
 

@@ -150,11 +150,10 @@ def describe(status: EntryStatus) -> tuple[bool, str]:
 
 
 class _Memo:
-    """A small locked LRU: a batch checks thousands of credentials against a handful of lists, and
-    verifying a list's proof or inflating its bits each time would double the cost of a check."""
+    """A locked LRU cache, bounded by count or by size (getsizeof)."""
 
-    def __init__(self, size: int) -> None:
-        self._cache: LRUCache = LRUCache(maxsize=size)
+    def __init__(self, size: int, getsizeof: Callable[[Any], int] | None = None) -> None:
+        self._cache: LRUCache = LRUCache(maxsize=size, getsizeof=getsizeof)
         self._lock = threading.Lock()
 
     def get(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -163,12 +162,26 @@ class _Memo:
                 return self._cache[key]
         value = compute()
         with self._lock:
-            self._cache[key] = value
+            if self._cache.getsizeof(value) <= self._cache.maxsize:
+                self._cache[key] = value
         return value
 
 
-_bits_memo = _Memo(64)
-_trust_memo = _Memo(256)
+# Inflated lists by their encoded text, at most 32 MB in all: a batch reads thousands of entries
+# from a handful of lists, and a hostile issuer's many large lists must not grow memory unbounded.
+_bits_memo = _Memo(32 * 1024 * 1024, getsizeof=len)
+
+
+class TrustedLists(_Memo):
+    """Verdicts on status list credentials (proof and issuer), by content, for ONE key source.
+
+    A batch checks thousands of credentials against a handful of lists; verifying a list's proof
+    each time would double the cost of a check. Keep one per DocumentSource (e.g. one per batch
+    worker), since the verdict depends on the keys that source gives.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        super().__init__(size)
 
 
 def _decoded_bits(encoded: Any) -> bytes:
@@ -182,8 +195,11 @@ def _digest(document: Any) -> bytes:
     return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode()).digest()
 
 
-def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: datetime) -> Callable[[dict], Check]:
-    """A status_checker for verify_credential: every entry is read from its fetched, verified list."""
+def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: datetime,
+                        trusted: TrustedLists | None = None) -> Callable[[dict], Check]:
+    """A status_checker for verify_credential: every entry is read from its fetched, verified list.
+
+    `trusted` remembers lists already verified with these `documents` (see TrustedLists)."""
     from .verify import verify_credential  # the list credential is verified like any credential
 
     def check(document: dict[str, Any]) -> Check:
@@ -208,7 +224,7 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
             if listed is None:
                 return Check("status", Status.WARNING, f"Status unknown: the status list {url} could not be "
                              "fetched, so revocation cannot be ruled out.")
-            problem = _list_problem(listed, document, documents, now, verify_credential)
+            problem = _list_problem(listed, document, documents, now, verify_credential, trusted)
             if problem:
                 return Check("status", Status.WARNING, f"Status unknown: {problem}")
             try:
@@ -223,11 +239,12 @@ def status_list_checker(fetch: Fetch, *, documents: DocumentSource | None, now: 
     return check
 
 
-def _list_problem(listed: Any, document: dict, documents: DocumentSource | None, now: datetime, verify) -> str | None:
+def _list_problem(listed: Any, document: dict, documents: DocumentSource | None, now: datetime, verify,
+                  trusted: TrustedLists | None) -> str | None:
     """Why the fetched list cannot be trusted, or None: its own proof, dates, and issuer.
 
-    The proof verdict depends only on the list's content and the key documents, so it is
-    memoised on both; the dates are checked against `now` every time.
+    The proof verdict depends only on the list's content and the key documents, so `trusted`
+    (kept for one documents source) may remember it; the dates are checked against `now` every time.
     """
     from .checks import check_validity
 
@@ -241,8 +258,7 @@ def _list_problem(listed: Any, document: dict, documents: DocumentSource | None,
 
     if not isinstance(listed, dict):
         return proof_problem() or "the status list is not a JSON object."
-    # The documents source is part of the key (held, so its id is never reused while cached).
-    problem = _trust_memo.get((_digest(listed), documents, verify), proof_problem)
+    problem = trusted.get(_digest(listed), proof_problem) if trusted is not None else proof_problem()
     if problem:
         return problem
     validity, _ = check_validity(listed, now)
