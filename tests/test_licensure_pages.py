@@ -155,3 +155,31 @@ def test_registry_cli_add_and_end(app: Flask) -> None:
     assert runner.invoke(args=["issuers", "end", other.did, "--until", "2022-01-01"]).exit_code == 0
     bad = runner.invoke(args=["issuers", "add", "did:web:y.example", "--name", "Y", "--since", "yesterday"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"issuer_id": "Neighbour State", "name": "Neighbour", "since": "2020-01-01"}, "must be a DID or URL"),
+    ({"issuer_id": "did:web:badges.neighbour.example", "name": "", "since": "2020-01-01"}, "name is required"),
+    ({"issuer_id": "did:web:badges.neighbour.example", "name": "Neighbour", "since": "1 Jan 2020"},
+     "Dates are written YYYY-MM-DD"),
+    ({"issuer_id": "did:web:badges.neighbour.example", "name": "Neighbour", "since": "2020-01-01",
+      "until": "2019-12-31"}, "is before the start date"),
+])
+def test_a_bad_registry_entry_is_refused_with_a_message_and_nothing_written(app: Flask, fields: dict,
+                                                                             message: str) -> None:
+    client = _client(app, "licensure")
+    with app.extensions["microcred"].database.transaction() as session:
+        before = session.scalars(select(TrustedIssuerRecord.issuer_id)).all()
+    response = client.post("/licensure/issuers",
+                           data={"csrf_token": csrf_token(client, "/licensure/issuers"), **fields})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with app.extensions["microcred"].database.transaction() as session:
+        assert session.scalars(select(TrustedIssuerRecord.issuer_id)).all() == before
+    entry = f"/licensure/issuers/{_first_entry(app)}/end"
+    ended = client.post(entry, data={"csrf_token": csrf_token(client, "/licensure/issuers"), "until": "soon"})
+    assert ended.status_code == 400 and "YYYY-MM-DD" in ended.get_data(as_text=True)
+
+
+def _first_entry(app: Flask) -> int:
+    with app.extensions["microcred"].database.transaction() as session:
+        return session.scalar(select(TrustedIssuerRecord.id).order_by(TrustedIssuerRecord.id))
