@@ -183,3 +183,18 @@ def test_each_document_is_asked_for_once_per_verification(keys) -> None:
     document = sign(_issued_by(DID_WEB, issuer_key), issuer_key, verification_method=vm)
     verify_credential(document, now=NOW, documents=counting)
     assert asked == [DID_WEB]  # resolving the key and binding it to the issuer read the same answer
+
+
+@pytest.mark.parametrize("hostile", [
+    {"id": DID_WEB, "assertionMethod": 7}, {"id": DID_WEB, "assertionMethod": {"id": 1}},
+    {"id": DID_WEB, "verificationMethod": "x", "assertionMethod": [None, 3, {"id": None}]},
+    {"id": DID_WEB, "assertionMethod": [{"id": "#k", "publicKeyJwk": "not a jwk"},
+                                        {"id": "#m", "publicKeyMultibase": 5}]},
+    [], "a string", 42,
+], ids=["number", "object", "junk-items", "bad-keys", "list", "string", "int"])
+def test_a_hostile_issuer_document_is_a_verdict_not_a_crash(keys, hostile: Any) -> None:
+    issuer_key, _ = keys
+    for vm in (issuer_key.verification_method, f"{DID_WEB}#{issuer_key.multibase}", f"{DID_WEB}#k"):
+        document = sign(_issued_by(DID_WEB, issuer_key), issuer_key, verification_method=vm)
+        report = verify_credential(document, now=NOW, documents=lambda c, h=hostile: h if c == DID_WEB else None)
+        assert not report.verified

@@ -123,6 +123,10 @@ def _did_jwk(vm: str, controller: str, fragment: str) -> ResolvedKey:
         raise KeyResolutionError(f"The did:jwk {controller[:60]!r} is not an Ed25519 key.") from None
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
 def absolute(controller: str, ref: Any) -> Any:
     """A method id relative to its document ("#key-1") made absolute."""
     return controller + ref if isinstance(ref, str) and ref.startswith("#") else ref
@@ -131,10 +135,12 @@ def absolute(controller: str, ref: Any) -> Any:
 def assertion_methods(document: dict[str, Any], controller: str) -> list[tuple[str, dict[str, Any] | None]]:
     """(id, method or None) for every method the document lists under assertionMethod; a
     reference is looked up in verificationMethod (None: listed, but described elsewhere)."""
-    described = {absolute(controller, m.get("id")): m for m in document.get("verificationMethod") or []
+    if not isinstance(document, dict):
+        return []
+    described = {absolute(controller, m.get("id")): m for m in _as_list(document.get("verificationMethod"))
                  if isinstance(m, dict)}
     listed: list[tuple[str, dict[str, Any] | None]] = []
-    for item in document.get("assertionMethod") or []:
+    for item in _as_list(document.get("assertionMethod")):
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             listed.append((absolute(controller, item["id"]), item))
         elif isinstance(item, str):
