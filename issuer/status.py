@@ -165,13 +165,12 @@ def list_credential(session: Session, list_id: str, identity: IssuerIdentity,
 
 
 def _sign_list(status_list: StatusList, identity: IssuerIdentity, now: datetime) -> dict[str, Any]:
+    from verifier.status_model import status_list_credential  # a "message" list carries statusSize/statusMessages
+
     url = status_url(identity.settings.public_url, status_list.list_id)
-    unsigned = {
-        "@context": [VC_V2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": identity.did, "validFrom": _iso(now), "validUntil": _iso(now + LIST_VALIDITY),
-        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": status_list.purpose,
-                              "encodedList": encode_list(status_list.bits)},
-    }
+    unsigned = status_list_credential(url, issuer=identity.did, purpose=status_list.purpose, bits=status_list.bits,
+                                      size=status_list.status_size, valid_from=now, valid_until=now + LIST_VALIDITY,
+                                      messages={int(m["status"], 16): m["message"] for m in STATUS_MESSAGES})
     signer, method = identity.signer()
     return add_proof(unsigned, verification_method=method, sign=signer.sign, created=now)
 

@@ -53,7 +53,7 @@ def test_offline_a_hosted_assertion_is_not_verified_and_says_why() -> None:
     report = verify_presented(_read("basic-assertion.json"), now=NOW)
     assert not report.verified and report.version == "Open Badges 2.0 (hosted)"
     assert statuses(report)["proof"] == "failed" and "offline" in report.check("proof").message
-    assert statuses(report)["issuer"] == "warning"
+    assert statuses(report)["issuer"] == "failed" and "issuer_not_confirmed" in problem_codes(report)
 
 
 def test_someone_elses_badge_does_not_match_the_recipient() -> None:
@@ -68,8 +68,6 @@ def test_someone_elses_badge_does_not_match_the_recipient() -> None:
     ("basic-assertion-in-future.json", "validity", "not_yet_valid"),
     ("basic-assertion-expired-before-issued.json", "validity", "date_invalid"),
     ("basic-assertion-invalid-context.json", "context", "context_invalid"),
-    ("basic-assertion-with-allowed-origins-invalid-starts-with.json", "issuer", "hosted_origin_not_allowed"),
-    ("basic-assertion-with-allowed-origins-invalid-multiple-starts-with.json", "issuer", "hosted_origin_not_allowed"),
 ])
 def test_the_validators_negative_hosted_vectors_fail_where_expected(name: str, check: str, code: str) -> None:
     with _site(name) as site:
@@ -78,15 +76,44 @@ def test_the_validators_negative_hosted_vectors_fail_where_expected(name: str, c
         assert code in problem_codes(report)
 
 
-@pytest.mark.parametrize("name", [
-    "basic-assertion-with-allowed-origins.json",
-    "basic-assertion-with-allowed-origins-valid-starts-with.json",
-    "basic-assertion-with-allowed-origins-valid-multiple-starts-with.json",
-])
-def test_the_validators_allowed_origin_vectors_pass(name: str) -> None:
+ALLOWED_ORIGIN_VECTORS = {
+    "basic-assertion-with-allowed-origins.json": True,
+    "basic-assertion-with-allowed-origins-valid-starts-with.json": True,
+    "basic-assertion-with-allowed-origins-valid-multiple-starts-with.json": True,
+    "basic-assertion-with-allowed-origins-invalid-starts-with.json": False,
+    "basic-assertion-with-allowed-origins-invalid-multiple-starts-with.json": False,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED_ORIGIN_VECTORS))
+def test_the_allowed_origin_vectors_as_published_name_documents_that_are_not_theirs(name: str) -> None:
+    """In these vectors the badge class and the issuer profile say ids other than the URLs that
+    name them (https://example.org/badgeclass-with-verification.json is "id":
+    "http://example.org/badgeclass-with-verification"): a document counts only at its own id."""
     with _site(name) as site:
         report = verify_presented(_read(name), now=NOW, fetcher=site.fetcher())
-        assert report.verified, report.to_json()
+        assert not report.verified and "issuer_not_confirmed" in problem_codes(report)
+        assert "counts only when published at its own id" in report.check("issuer").message
+
+
+def _published_at_their_ids(name: str) -> LocalSite:
+    """The same vectors with each document served at the id it declares (the policies unchanged)."""
+    site = _site(name)
+    badge_url = json.loads(_read(name))["badge"]
+    badge = json.loads(_read("assets/" + badge_url.rsplit("/", 1)[1]))
+    issuer = json.loads(_read("assets/" + badge["issuer"].rsplit("/", 1)[1]))
+    site.routes[("example.org", "/" + badge_url.rsplit("/", 1)[1])] = {**badge, "id": badge_url}
+    site.routes[("example.org", "/" + badge["issuer"].rsplit("/", 1)[1])] = {**issuer, "id": badge["issuer"]}
+    return site
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED_ORIGIN_VECTORS))
+def test_the_issuers_own_verification_policy_decides_where_its_assertions_may_be_hosted(name: str) -> None:
+    with _published_at_their_ids(name) as site:
+        report = verify_presented(_read(name), now=NOW, fetcher=site.fetcher())
+        assert report.verified is ALLOWED_ORIGIN_VECTORS[name], report.to_json()
+        if not ALLOWED_ORIGIN_VECTORS[name]:
+            assert statuses(report)["issuer"] == "failed" and "hosted_origin_not_allowed" in problem_codes(report)
 
 
 def test_the_hosted_copy_is_the_authority_revoked_there_means_revoked() -> None:
@@ -124,11 +151,40 @@ def test_a_tampered_signed_assertion_fails() -> None:
 
 
 def test_a_key_of_someone_else_is_refused() -> None:
-    # simple.jwt is signed with key1 (owner: organization.json); make the badge name another issuer.
+    # simple.jwt is signed with key1 (organization.json's); make the badge name another issuer.
     with _site() as site:
-        site.routes[("example.org", "/robotics-badge.json")] = _read("assets/badge-from-organization-with-revocation-list.json")
+        badge = json.loads(_read("assets/robotics-badge.json"))
+        site.routes[("example.org", "/robotics-badge.json")] = {
+            **badge, "issuer": "https://example.org/organization-with-revocation-list.json"}
         report = verify_presented(_read("simple.jwt"), now=NOW, fetcher=site.fetcher())
-        assert "issuer_key_mismatch" in problem_codes(report)
+        assert "issuer_key_mismatch" in problem_codes(report) and not report.verified
+        assert "does not list in its publicKey" in report.check("proof").message
+
+
+def test_a_key_document_owned_by_someone_else_is_refused() -> None:
+    with _site() as site:
+        key = json.loads(_read("assets/key1.json"))
+        site.routes[("example.org", "/key1.json")] = {**key, "owner": "https://example.org/issuer1.json"}
+        report = verify_presented(_read("simple.jwt"), now=NOW, fetcher=site.fetcher())
+        assert "issuer_key_mismatch" in problem_codes(report) and not report.verified
+
+
+def test_an_embedded_issuer_profile_never_decides_who_the_issuer_is() -> None:
+    """The badge class embeds a profile claiming the vectors' issuer but allowing any host: the
+    issuer's own profile (fetched from its id) allows only its own host."""
+    hosted = json.loads(_read("basic-assertion.json"))
+    hosted["id"] = "https://badges.attacker.example/a.json"
+    profile = {**json.loads(_read("assets/organization.json")),
+               "verification": {"allowedOrigins": ["badges.attacker.example"]}}
+    badge = {**json.loads(_read("assets/robotics-badge.json")), "issuer": profile}
+    routes = _site().routes
+    routes[("badges.attacker.example", "/a.json")] = hosted
+    routes[("example.org", "/robotics-badge.json")] = badge  # even the genuine host's badge class embeds it
+    with LocalSite(routes) as site:
+        report = verify_presented(hosted, now=NOW, fetcher=site.fetcher())
+        assert statuses(report)["proof"] == "passed"  # the attacker does host it ...
+        assert "hosted_origin_not_allowed" in problem_codes(report) and not report.verified  # ... but may not
+        assert ("https", "example.org", "/organization.json") in site.hits
 
 
 def test_offline_a_signed_assertion_says_it_could_not_be_checked() -> None:

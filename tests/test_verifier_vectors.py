@@ -45,11 +45,14 @@ from verifier_support import (
     VECTORS,
     W3C_EDDSA,
     Ed25519Key,
+    controller_document,
     expected_results,
     failed_checks,
+    fragment_key_document,
     key_from_private_multibase,
     key_from_seed,
     load_json,
+    new_key,
     problem_codes,
     read_text,
     statuses,
@@ -231,6 +234,30 @@ def test_w3c_proof_set_and_chain_vectors_verify(name: str) -> None:
     assert verify_credential(document, now=NOW).check("proof").ok
 
 
+@pytest.mark.parametrize("name", ["signedProofSet2.json", "signedProofChain1.json", "signedProofChain2.json"])
+def test_w3c_proof_sets_and_chains_are_the_issuers_when_one_proof_is(name: str) -> None:
+    """Data Integrity §2.1.1-2.1.2: the issuer's own assertion proof makes the credential the
+    issuer's; the other valid proofs (an endorser's, a notary's) are reported, not a failure."""
+    document = load_json(PROOF_SET_CHAIN / name)
+    issuer = document["issuer"]
+    assert issuer == "https://vc.example/issuers/5678"
+    # Offline, none of the did:key signers can be shown to be https://vc.example/issuers/5678.
+    offline = verify_credential(document, now=NOW)
+    assert statuses(offline)["proof"] == "passed" and "issuer_not_confirmed" in problem_codes(offline)
+    methods = [p["verificationMethod"] for p in document["proof"]]
+    for own in methods:  # whichever one of the proofs the issuer's document lists
+        issuer_document = {"id": issuer, "assertionMethod": [own]}  # a did:key listed by reference
+        report = verify_credential(document, now=NOW, documents={issuer: issuer_document}.get)
+        assert report.verified, report.to_json()
+        message = report.check("issuer").message
+        assert message.startswith(f"Signed by the issuer, {issuer}.")
+        assert all(other in message for other in methods if other != own) and "not the issuer" in message
+    # A document listing none of them: the proofs are valid, the issuer's is missing.
+    stranger = {"id": issuer, "assertionMethod": [new_key().verification_method]}
+    refused = verify_credential(document, now=NOW, documents={issuer: stranger}.get)
+    assert not refused.verified and "issuer_key_mismatch" in problem_codes(refused)
+
+
 def test_w3c_proof_set_and_chain_proofs_are_reproduced() -> None:
     keys = _multikey_pairs()
     unsigned = load_json(PROOF_SET_CHAIN / "unsigned.json")
@@ -331,7 +358,14 @@ def test_ob_impl_guide_signed_credential_verifies(ob_guide: dict[str, Any]) -> N
     assert result.key.public_key.hex() == values["publicKeyHex"]
     key = key_from_seed(bytes.fromhex(values["privateKeyHex"])[:32])
     assert cryptosuite.create_proof(ob_guide["unsigned"], ob_guide["options"], key.sign) == signed["proof"]
-    report = verify_credential(signed, now=NOW)
+    # The key sits in the https verification method's fragment: it proves that someone signed,
+    # not that the issuer did. With the issuer's own document listing the key, it is the issuer's.
+    unconfirmed = verify_credential(signed, now=NOW)
+    assert not unconfirmed.verified and statuses(unconfirmed)["proof"] == "passed"
+    assert failed_checks(unconfirmed) == {"issuer"} and "issuer_not_confirmed" in problem_codes(unconfirmed)
+    issuer_document = controller_document(values["controller"], (values["verificationMethod"],
+                                                                  values["publicKeyMultibase"]))
+    report = verify_credential(signed, now=NOW, documents={values["controller"]: issuer_document}.get)
     assert report.verified, report.to_json()
 
 
@@ -466,16 +500,40 @@ VERIFIED = {
 
 
 @pytest.mark.parametrize("name", sorted(VERIFIED))
-def test_validator_positive_inputs_are_verified(name: str) -> None:
-    report = verify_credential(load_json(OB30 / name), now=NOW)
-    assert report.verified, report.to_json()
+def test_validator_positive_inputs_have_valid_proofs_but_no_confirmed_issuer(name: str) -> None:
+    """Every key here is read from the verification method id (an https URL with the key in its
+    fragment) or is a did:key under another issuer id: the proof is valid (expected-results.json),
+    but nothing shows the key is the issuer's, so the credential is NOT verified."""
+    document = load_json(OB30 / name)
+    report = verify_credential(document, now=NOW)
+    assert not report.verified, report.to_json()
     found = statuses(report)
     assert (found["proof"], found["schema"]) == VERIFIED[name]
     assert found["parse"] == found["context"] == found["validity"] == "passed"
-    # Every key here is read from the verification method id (or a did:key that is not the
-    # issuer's identifier): nothing confirms it is the issuer's, so the issuer check warns.
-    assert found["issuer"] == "warning"
-    assert report.problems == ()
+    assert found["issuer"] == "failed" and report.check("issuer").message.startswith("Issuer not confirmed")
+    assert problem_codes(report) == {"issuer_not_confirmed"}
+
+
+CONFIRMABLE = sorted(set(VERIFIED) - {"simple-did-key-method.json"})  # its issuer is a urn:uuid: no document
+
+
+@pytest.mark.parametrize("name", CONFIRMABLE)
+def test_validator_positive_inputs_verify_with_their_issuers_own_document(name: str) -> None:
+    document = load_json(OB30 / name)
+    issuer_document = fragment_key_document(document)
+    report = verify_credential(document, now=NOW, documents={issuer_document["id"]: issuer_document}.get)
+    assert report.verified, report.to_json()
+    assert statuses(report)["issuer"] == "passed" and report.problems == ()
+    # A document for the issuer that lists another key: the key is then known NOT to be the issuer's.
+    other = controller_document(issuer_document["id"], (issuer_document["id"] + "#other", new_key().multibase))
+    refused = verify_credential(document, now=NOW, documents={other["id"]: other}.get)
+    assert not refused.verified and "issuer" in failed_checks(refused)
+
+
+def test_a_did_key_signature_under_a_urn_issuer_is_never_the_issuers() -> None:
+    report = verify_credential(load_json(OB30 / "simple-did-key-method.json"), now=NOW)
+    assert statuses(report)["proof"] == "passed" and "issuer_not_confirmed" in problem_codes(report)
+    assert "urn:uuid:" in report.check("issuer").message
 
 
 # file -> {failed check id: problem codes expected}; checks not named must not fail, except

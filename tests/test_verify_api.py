@@ -245,7 +245,10 @@ def test_the_1edtech_validators_baked_jwt_vectors_through_the_api(app: Flask, na
     for report in (as_file, as_text):
         assert report["version"] == version
         checks = {c["id"]: c["status"] for c in report["checks"]}
-        assert checks["proof"] == "passed" and checks["issuer"] == "warning"  # a key in the JWT proves no issuer
+        # a key carried in the JWT proves integrity, not who the issuer is (issue 13): not verified
+        assert checks["proof"] == "passed" and checks["issuer"] == "failed" and not report["verified"]
+        assert {p["code"] for p in report["problems"]} == {"issuer_not_confirmed"}
     assert as_file["checks"] == as_text["checks"]
     vc_api = _post_json(client, {"verifiableCredential": jws}, "/credentials/verify").get_json()
-    assert "proof" in vc_api["checks"] and any(w["code"] == "issuer" for w in vc_api["warnings"])
+    assert "proof" in vc_api["checks"] and not vc_api["verified"]
+    assert [e["code"] for e in vc_api["errors"]] == ["issuer_not_confirmed"]

@@ -141,6 +141,24 @@ def sign(document: dict[str, Any], key: Ed25519Key, *, verification_method: str 
     )
 
 
+def controller_document(controller: str, *methods: tuple[str, str]) -> dict[str, Any]:
+    """A hand-built controller document for `controller` listing each (method id, Ed25519
+    publicKeyMultibase) as a Multikey under assertionMethod: what an issuer would publish."""
+    return {"id": controller,
+            "verificationMethod": [{"id": vm, "type": "Multikey", "controller": controller, "publicKeyMultibase": key}
+                                   for vm, key in methods],
+            "assertionMethod": [vm for vm, _ in methods]}
+
+
+def fragment_key_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The issuer document a vector would need: its issuer listing the key its proofs name in the
+    verificationMethod fragment (https://issuer#z6Mk...)."""
+    issuer = document["issuer"]["id"] if isinstance(document["issuer"], dict) else document["issuer"]
+    proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
+    methods = [p["verificationMethod"] for p in proofs if isinstance(p.get("verificationMethod"), str)]
+    return controller_document(issuer, *[(vm, vm.split("#", 1)[1]) for vm in methods])
+
+
 # --- paths into JSON documents ----------------------------------------------------------
 
 Path_ = tuple[Any, ...]

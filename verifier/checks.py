@@ -1,4 +1,5 @@
-"""The individual checks of a credential, one function per check id (see report.CHECK_IDS)."""
+"""The individual checks of a credential, one function per check id (see report.CHECK_IDS); the
+issuer check lives in issuer_binding."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from .data_integrity import ProofResult, proofs_of, verify_proofs
 from .document_loader import VC_V1, VC_V2, pinned_urls
+from .issuer_binding import check_issuer, issuer_id  # noqa: F401  (callers know them from here)
 from .key_resolution import DocumentSource, ResolvedKey
 from .report import Check, Problem, Status
 from .schema import schema_problems
@@ -129,38 +131,6 @@ def _proof_problem(result: ProofResult) -> Problem:
     if error is None:
         return Problem("proof_invalid", "The proof is not valid", "The signature did not verify.")
     return Problem(error.code, error.title, error.message)
-
-
-def issuer_id(document: dict[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
-
-
-def check_issuer(document: dict[str, Any], keys: list[ResolvedKey]) -> Outcome:
-    """issuer: present, and the signing key belongs to it."""
-    issuer = issuer_id(document)
-    if issuer is None:
-        return _fail("issuer", "The credential does not say who issued it.", "issuer_missing", "No issuer")
-    if not keys:
-        return Check("issuer", Status.FAILED, f"Issued by {issuer}, but no valid signature proves it."), []
-    strangers = [k for k in keys if k.controller != issuer]
-    if strangers and all(k.controller.startswith("did:key:") for k in strangers) and not issuer.startswith("did:key:"):
-        # A did:key proves only that its holder signed, not that the holder is the issuer.
-        return Check("issuer", Status.WARNING,
-                     f"Signed with the key {strangers[0].controller}, which is not the issuer's "
-                     f"identifier ({issuer}); nothing shows that key belongs to the issuer."), []
-    if strangers:
-        return _fail("issuer", f"The credential names {issuer} as issuer but was signed by {strangers[0].controller}.",
-                     "issuer_key_mismatch", "Signed by someone other than the issuer")
-    if not all(k.confirmed for k in keys):
-        return Check("issuer", Status.WARNING,
-                     f"Signed with a key named after {issuer}, but the issuer's own key document was not "
-                     "consulted, so the key is not confirmed as the issuer's."), []
-    return Check("issuer", Status.PASSED, f"Signed by the issuer, {issuer}."), []
 
 
 def check_validity(document: dict[str, Any], now: datetime) -> Outcome:

@@ -15,11 +15,11 @@ from typing import Any
 from . import ob2, vc_jwt
 from .fetch import Fetcher, FetchError
 from .inputs import UnreadableInput, is_compact_jws, parse_json_bytes, read_presented
-from .key_resolution import DocumentSource
+from .key_resolution import DocumentSource, pinned_documents
 from .report import Check, Problem, Status, VerificationReport
 from .status import status_list_checker
 from .summary import summarize
-from .verify import StatusChecker, verify_credential
+from .verify import KnownIssuers, StatusChecker, verify_credential
 
 ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,", "data:application/jwt,")
 ACCEPT = "application/ld+json, application/vc+ld+json, application/json, application/vc+jwt, application/jwt"
@@ -32,6 +32,7 @@ class _Setting:
     recipient: str | None
     documents: DocumentSource | None
     status_checker: StatusChecker | None
+    known_issuers: KnownIssuers | None
 
 
 def verify_presented(
@@ -42,14 +43,19 @@ def verify_presented(
     recipient: str | None = None,
     documents: DocumentSource | None = None,
     status_checker: StatusChecker | None = None,
+    known_issuers: KnownIssuers | None = None,
 ) -> VerificationReport:
-    """Verify a presented credential of any supported form; the report says which form it was."""
+    """Verify a presented credential of any supported form; the report says which form it was.
+
+    `known_issuers` (issuer id -> controller document) pins the issuers the caller knows: anything
+    naming one is checked against its pinned document only, never resolved elsewhere."""
     now = now or datetime.now(UTC)
     if documents is None and fetcher is not None:
         documents = fetcher.documents
     if status_checker is None and fetcher is not None:
-        status_checker = status_list_checker(fetcher.get_json, documents=documents, now=now)
-    setting = _Setting(now, fetcher, recipient, documents, status_checker)
+        status_checker = status_list_checker(fetcher.get_json, documents=pinned_documents(known_issuers, documents),
+                                             now=now)
+    setting = _Setting(now, fetcher, recipient, documents, status_checker, known_issuers)
     try:
         item, origin = _load(source, fetcher)
         report = _dispatch(item, origin, setting)
@@ -120,11 +126,14 @@ def _list(value: Any) -> list[Any]:
 def _dispatch(item: Any, origin: str | None, setting: _Setting) -> VerificationReport:
     if isinstance(item, str):
         if ob2.is_ob2_jws(item):
-            return ob2.verify_signed(item, now=setting.now, fetcher=setting.fetcher, recipient=setting.recipient)
+            return ob2.verify_signed(item, now=setting.now, fetcher=setting.fetcher, recipient=setting.recipient,
+                                     known_issuers=tuple(setting.known_issuers or ()))
         return vc_jwt.verify_vc_jwt(item, now=setting.now, documents=setting.documents,
-                                    status_checker=setting.status_checker, recipient=setting.recipient)
+                                    status_checker=setting.status_checker, recipient=setting.recipient,
+                                    known_issuers=setting.known_issuers)
     if ob2.is_ob2(item):
         return ob2.verify_hosted(item, origin=origin, now=setting.now, fetcher=setting.fetcher,
-                                 recipient=setting.recipient)
+                                 recipient=setting.recipient, known_issuers=tuple(setting.known_issuers or ()))
     return verify_credential(item, now=setting.now, documents=setting.documents,
-                             status_checker=setting.status_checker, recipient=setting.recipient)
+                             status_checker=setting.status_checker, recipient=setting.recipient,
+                             known_issuers=setting.known_issuers)

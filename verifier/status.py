@@ -1,178 +1,41 @@
-"""W3C Bitstring Status List v1.0 (and the legacy StatusList2021): encode, decode, and check.
+"""Checking a credential's status: W3C Bitstring Status List v1.0 (and the legacy StatusList2021),
+and the 1EdTech Revocation List.
 
-A status list is a GZIP-compressed bitstring, multibase base64url ('u') encoded, in a signed
-BitstringStatusListCredential. Entry i with statusSize s occupies bits i*s .. i*s+s-1, bit 0
-being the left-most bit of the first byte (§4 Bitstring Encoding). `status_list_checker` makes
-the `status_checker` that verify_credential takes: it fetches the list through a callback,
-verifies the list credential itself, and reads the entry.
+`status_list_checker` makes the `status_checker` that verify_credential takes: it fetches each
+entry's list through a callback, verifies the list credential itself (proof, issuer binding,
+dates, and that it is the credential's issuer's), and reads the entry by the spec's rules
+(verifier/status_model.py, verifier/bitstring.py).
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
-import io
 import json
-import threading
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cachetools import LRUCache
-
+from .bitstring import MAX_DECODED, MIN_ENTRIES, StatusListError, decode_list, encode_list, read_status, write_status
 from .errors import VerifierError
 from .key_resolution import DocumentSource
+from .memo import Memo
 from .report import Check, Status
+from .status_model import ENTRY_TO_LIST, EntryStatus, describe, entry_status
 
-MIN_ENTRIES = 131_072  # §5: at least 16 KB of bits, so a list says nothing about any one credential
-MAX_DECODED = 16 * 1024 * 1024  # a larger list is refused (a GZIP bomb is not a status list)
-ENTRY_TYPES = ("BitstringStatusListEntry", "StatusList2021Entry")
-LIST_TYPES = ("BitstringStatusListCredential", "StatusList2021Credential")
+__all__ = ["MAX_DECODED", "MIN_ENTRIES", "EntryStatus", "StatusListError", "TrustedLists", "decode_list", "describe",
+           "encode_list", "entry_status", "read_status", "revocation_list_check", "status_list_checker", "write_status"]
+
+ENTRY_TYPES = tuple(ENTRY_TO_LIST)
 REVOCATION_LIST_TYPE = "1EdTechRevocationList"  # 1EdTech Revocation List Status Method 1.0 (vcrl v1p0)
 
 Fetch = Callable[[str], "dict[str, Any] | None"]
-
-
-class StatusListError(ValueError):
-    """The status list or the entry is malformed; the message says how."""
-
-
-@dataclass(frozen=True)
-class EntryStatus:
-    purpose: str
-    value: int
-    message: str | None  # the statusMessage for this value, when the entry publishes one
-
-
-def encode_list(bits: bytes) -> str:
-    """encodedList: 'u' + base64url without padding of the GZIP-compressed bits (§4.1)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as fh:  # mtime 0: same bits, same text
-        fh.write(bits)
-    return "u" + base64.urlsafe_b64encode(buffer.getvalue()).rstrip(b"=").decode("ascii")
-
-
-def decode_list(encoded: Any) -> bytes:
-    """The bits of an encodedList (multibase 'u', or the plain base64url of StatusList2021)."""
-    if not isinstance(encoded, str) or not encoded:
-        raise StatusListError("The status list has no encodedList.")
-    text = encoded.removeprefix("u")
-    try:
-        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        inflater = zlib.decompressobj(wbits=31)
-        bits = inflater.decompress(compressed, MAX_DECODED + 1)
-    except (ValueError, zlib.error) as exc:
-        raise StatusListError(f"The status list's encodedList cannot be decoded ({exc}).") from None
-    if len(bits) > MAX_DECODED or inflater.unconsumed_tail:
-        raise StatusListError("The status list is larger than 16 MB once decompressed.")
-    if not inflater.eof:  # a cut-off stream would read as a shorter list
-        raise StatusListError("The status list's encodedList is incomplete (the GZIP stream is cut off).")
-    return bits
-
-
-def read_status(bits: bytes, index: int, size: int = 1) -> int:
-    """The value of entry `index` (statusSize `size` bits, most significant first)."""
-    start = index * size
-    if index < 0 or start + size > len(bits) * 8:
-        raise StatusListError(f"The status list has no entry {index}.")
-    value = 0
-    for bit in range(start, start + size):
-        value = (value << 1) | ((bits[bit // 8] >> (7 - bit % 8)) & 1)
-    return value
-
-
-def write_status(bits: bytearray, index: int, value: int, size: int = 1) -> None:
-    """Set entry `index` to `value` in place."""
-    start = index * size
-    if index < 0 or start + size > len(bits) * 8 or not 0 <= value < (1 << size):
-        raise StatusListError(f"Entry {index} value {value} does not fit the list.")
-    for offset in range(size):
-        bit = start + offset
-        mask = 1 << (7 - bit % 8)
-        if (value >> (size - 1 - offset)) & 1:
-            bits[bit // 8] |= mask
-        else:
-            bits[bit // 8] &= ~mask
-
-
-def entry_status(entry: dict[str, Any], list_credential: Any) -> EntryStatus:
-    """Read one credentialStatus entry from its (already verified) status list credential."""
-    purpose = entry.get("statusPurpose")
-    try:
-        index = int(entry.get("statusListIndex"))  # a string per BSL; the 1EdTech vectors use a number
-        size = int(entry.get("statusSize", 1))
-    except (TypeError, ValueError):
-        raise StatusListError("The status entry's statusListIndex or statusSize is not a whole number.") from None
-    if size < 1 or size > 8:
-        raise StatusListError(f"statusSize {size} is not supported.")
-    subject = list_credential.get("credentialSubject") if isinstance(list_credential, dict) else None
-    types = _types(list_credential.get("type")) if isinstance(list_credential, dict) else []
-    if not isinstance(subject, dict) or not set(types) & set(LIST_TYPES):
-        raise StatusListError("The statusListCredential is not a status list credential.")
-    purposes = _types(subject.get("statusPurpose"))
-    if purpose not in purposes:
-        raise StatusListError(f"The status list is for {', '.join(map(str, purposes)) or 'no purpose'}, "
-                              f"not {purpose!r}.")
-    value = read_status(_decoded_bits(subject.get("encodedList")), index, size)
-    return EntryStatus(purpose=str(purpose), value=value, message=_message(entry, value))
-
-
-def _message(entry: dict[str, Any], value: int) -> str | None:
-    for item in entry.get("statusMessage") or []:
-        if isinstance(item, dict) and _hex_value(item.get("status")) == value:
-            return str(item.get("message"))
-    return None
-
-
-def _hex_value(text: Any) -> int | None:
-    try:
-        return int(str(text), 16)
-    except ValueError:
-        return None
 
 
 def _types(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []
 
 
-def describe(status: EntryStatus) -> tuple[bool, str]:
-    """(is the credential in good standing, what to tell a person)."""
-    if status.purpose == "revocation":
-        return (status.value == 0, "Revoked by the issuer." if status.value else "Not revoked.")
-    if status.purpose == "suspension":
-        return (status.value == 0, "Suspended by the issuer." if status.value else "Not suspended.")
-    message = status.message or f"status {status.value:#x}"
-    good = status.value == 0 or message.lower() in ("valid", "active", "ok")
-    return good, f"The issuer's status: {message}."
-
-
-class _Memo:
-    """A locked LRU cache, bounded by count or by size (getsizeof)."""
-
-    def __init__(self, size: int, getsizeof: Callable[[Any], int] | None = None) -> None:
-        self._cache: LRUCache = LRUCache(maxsize=size, getsizeof=getsizeof)
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = compute()
-        with self._lock:
-            if self._cache.getsizeof(value) <= self._cache.maxsize:
-                self._cache[key] = value
-        return value
-
-
-# Inflated lists by their encoded text, at most 32 MB in all: a batch reads thousands of entries
-# from a handful of lists, and a hostile issuer's many large lists must not grow memory unbounded.
-_bits_memo = _Memo(32 * 1024 * 1024, getsizeof=len)
-
-
-class TrustedLists(_Memo):
+class TrustedLists(Memo):
     """Verdicts on status list credentials (proof and issuer), by content, for ONE key source.
 
     A batch checks thousands of credentials against a handful of lists; verifying a list's proof
@@ -182,13 +45,6 @@ class TrustedLists(_Memo):
 
     def __init__(self, size: int = 256) -> None:
         super().__init__(size)
-
-
-def _decoded_bits(encoded: Any) -> bytes:
-    """decode_list, memoised on the encoded text (errors are not memoised: they are raised anew)."""
-    if not isinstance(encoded, str):
-        return decode_list(encoded)
-    return _bits_memo.get(hashlib.sha256(encoded.encode()).digest(), lambda: decode_list(encoded))
 
 
 def _digest(document: Any) -> bytes:
@@ -267,10 +123,8 @@ def _list_problem(listed: Any, document: dict, documents: DocumentSource | None,
     issuer = _issuer_id(document)
     if issuer and _issuer_id(listed) != issuer:
         return "the status list was issued by someone other than the credential's issuer."
-    # Naming the issuer is not enough: a list signed with anyone's did:key may claim any issuer.
-    methods = [p.get("verificationMethod") for p in _types(listed.get("proof")) if isinstance(p, dict)]
-    if issuer and any(not isinstance(m, str) or m.split("#", 1)[0] != issuer for m in methods):
-        return "the status list was not signed with a key of the credential's issuer."
+    # Naming the issuer is not enough: the list's own issuer check (issuer_binding) passed only if
+    # its signing key is the issuer's own, so a list signed with anyone's did:key never gets here.
     return None
 
 
