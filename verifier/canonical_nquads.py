@@ -12,7 +12,8 @@ Anything outside what is proven identical raises Route(reason), and the caller c
 document with pyld, exactly as before: a safe-mode refusal (pyld gives today's message); an IRI
 pyld would drop (white space, no scheme) or a blank-node property or type; a literal holding
 characters that pyld 3.3 writes raw and RDFC-1.0 escapes (C0 controls but tab, LF and CR; DEL;
-U+FFFE/U+FFFF); values that pyld keeps twice or merges although they are the same literal (or
+U+FFFE/U+FFFF); a quad naming one blank node twice (pyld 3.3 hashes it twice, RDFC-1.0 once);
+values that pyld keeps twice or merges although they are the same literal (or
 not), which only numbers, booleans, @index and explicit xsd:string can cause; text that is not
 UTF-8; structure pyld does not produce.
 
@@ -81,8 +82,10 @@ def canonical_nquads(expanded: list, hits: dict) -> str:
             raise Route("structure")
         walk.node(node, in_graph=False)
     walk.check_merged_nodes()
-    body = _json(expanded)
-    dataset = ox.Dataset(_parse(body))
+    quads = _parse(_json(expanded))
+    if walk.labelled and any(_repeats_a_blank_node(q) for q in quads):
+        raise Route("repeated-blank-node")
+    dataset = ox.Dataset(quads)
     for reused in walk.used:
         for quad in reused.blank_quads:
             dataset.add(quad)
@@ -184,6 +187,7 @@ class _Walk:
         self._used_entries: set[int] = set()
         self.counts: dict[str, int] = {}
         self.nonplain: set[str] = set()
+        self.labelled = False  # the document names a blank node (only then can a quad name one twice)
 
     def node(self, node: dict, in_graph: bool) -> None:
         nonplain = False
@@ -204,6 +208,8 @@ class _Walk:
         if key == "@id":
             if not _iri_ok(value):
                 raise Route("iri")
+            if value.startswith("_:"):
+                self.labelled = True
         elif key == "@type":
             if type(value) is not list or not all(_term_ok(t) for t in value):
                 raise Route("iri")
@@ -324,6 +330,16 @@ def _reusable_entry(entry: ExpansionEntry) -> _Reusable | bool:
     return _Reusable(root=root, lines=tuple(text.split("\n")[:-1]),
                      blank_quads=tuple(q for q in quads if _has_blank_node(q)),
                      counts=walk.counts, nonplain=frozenset(walk.nonplain))
+
+
+def _repeats_a_blank_node(quad: ox.Quad) -> bool:
+    """pyld 3.3 counts such a quad twice in the blank node's first-degree hash (RDFC-1.0, like
+    rdf-canonize and Oxigraph, once), so the labels can differ: `_:x <p> _:x`, or a blank node
+    naming the graph its own quad is in."""
+    subject, obj, graph = quad.subject, quad.object, quad.graph_name
+    if isinstance(subject, ox.BlankNode) and (subject == obj or subject == graph):
+        return True
+    return isinstance(obj, ox.BlankNode) and obj == graph
 
 
 def _has_blank_node(quad: ox.Quad) -> bool:
