@@ -28,7 +28,7 @@ import pytest
 
 from verifier import VerifierError, canonicalize
 from verifier import canonical_nquads, cryptosuite, expansion
-from verifier.canonicalization import canonicalize_small, canonicalize_traced
+from verifier.canonicalization import canonicalize_proof_configuration, canonicalize_traced
 from verifier.document_loader import OB_V3, VC_V2
 from canonical_documents import EXTENSION, Generator, small_achievements
 from verifier_support import VECTORS, json_ld_documents, load_json, without_proof
@@ -191,6 +191,8 @@ def extended(**subject: Any) -> dict[str, Any]:
     ({"exList": [1, [2, 3], {"exAny": "nested"}, []]}, None),
     ({"exAny": {"id": "_:x", "exAny": {"id": "_:y", "exAny": {"id": "_:x"}}}}, None),  # explicit labels, a cycle
     ({"exAny": {"id": "_:x", "exAny": {"id": "_:x"}}}, "repeated-blank-node"),  # _:x <any> _:x
+    ({"name": {"@value": "x", "@language": ""}}, "literal"),  # pyld writes no tag
+    ({"exAny": {"@value": "x", "@type": "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}}, "iri"),
     ({"name": "back\x08space"}, "escaping"),   # pyld writes it raw, RDFC-1.0 as \b
     ({"name": "del\x7f"}, "escaping"),
     ({"name": "lone \ud800"}, "error"),  # not UTF-8: pyld refuses it (hashing), as before
@@ -199,6 +201,7 @@ def extended(**subject: Any) -> dict[str, Any]:
     ({"exAny": [0.30000000000000004, 0.3]}, "collision"),  # both "3.0E-1": pyld writes the line twice
     ({"exAny": ["same", {"@value": "same", "@type": "xsd:string"}]}, "collision"),  # the same, twice
     ({"exAny": "x", "id": "relative"}, "error"),  # safe mode: pyld's message
+    ({"exList": [{"id": "https://example.org/a b"}]}, "error"),  # pyld's to_rdf fails on it: a clear error
     ({"notDefinedAnywhere": 1}, "error"),
 ])
 def test_each_route(subject: dict[str, Any], route: str | None) -> None:
@@ -281,7 +284,7 @@ def test_remembered_proof_configurations_are_the_canonical_form() -> None:
     assert other != first and other == canonicalize({**options, "created": "2026-09-01T12:00:01Z",
                                                      "@context": TYPICAL["@context"]}, memo=False)
     with pytest.raises(VerifierError):
-        canonicalize_small({**options, "notATerm": 1, "@context": TYPICAL["@context"]})
+        canonicalize_proof_configuration({**options, "notATerm": 1, "@context": TYPICAL["@context"]})
 
 
 def test_oxigraph_escapes_what_pyld_writes_raw() -> None:
@@ -294,3 +297,67 @@ def test_oxigraph_escapes_what_pyld_writes_raw() -> None:
     assert not raw.search(orjson.dumps({"a": "tab\tnl\ncr\r\"\\ é \u2028"}))
     reference = outcome(extended(name="back\x08space"), memo=False)
     assert "back\x08space" in reference[1]  # pyld 3.3: raw
+
+
+# --- values from hypothesis ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=12) | st.sampled_from(
+    ["\ud800", "a\udfff", "\x00", "\x08", "\x7f", "\ufffe", "\u2028", "e\u0301", "\\b", "\\\x01"])
+NUMBER = st.integers(min_value=-(10 ** 30), max_value=10 ** 30) | st.floats(allow_nan=True, allow_infinity=True) | st.booleans()
+JSON = st.recursive(st.none() | st.booleans() | NUMBER | TEXT,
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
+LANGUAGE = st.from_regex(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,2}", fullmatch=True) | st.sampled_from(["en_US", "", "x y"])
+
+
+IRI = st.builds(str.__add__, st.sampled_from(["https://e.org/", "did:x:", "urn:a:", "a:", "_:", "", "1a:", "é:"]), TEXT)
+EXAMPLES = int(os.environ.get("MICROCRED_HYPOTHESIS_EXAMPLES", "400"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(TEXT | NUMBER, max_size=4), json_value=JSON, language=LANGUAGE, text=TEXT,
+       doubles=st.lists(TEXT | NUMBER, max_size=2), direction=st.sampled_from([None, "ltr", "rtl"]),
+       ref=IRI, node_id=IRI)
+def test_generated_values_are_identical(values, json_value, language, text, doubles, direction, ref, node_id) -> None:
+    name: dict[str, Any] = {"@value": text, "@language": language}
+    if direction:
+        name["@direction"] = direction
+    document = extended(name=name, exAny=values + [{"id": node_id, "exAny": text}], exJson=json_value,
+                        exDouble=doubles, exLangs={language: text} if language else {"en": text}, exRef=ref)
+    assert_identical(document, repr(document["credentialSubject"]))
+
+
+def test_proof_configuration_templates_equal_full_canonicalization() -> None:
+    """Many configurations of a few shapes: from templates where proven, all equal to pyld's."""
+    from verifier import canonicalization
+
+    rng = random.Random(3)
+    contexts = [TYPICAL["@context"], [VC_V2], ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/suites/ed25519-2020/v1"],
+                [VC_V2, {"did": "https://example.org/did-as-a-prefix/"}], [VC_V2, EXTENSION]]
+    methods = ["did:key:z6Mk{n}#z6Mk{n}", "did:web:badges.example.gov#key-{n}", "https://issuer.example/keys/{n}",
+               "urn:uuid:{n}", "xsd:notAPrefixHere{n}", "ex:key{n}", "did:web:x.example:a%3Ab#k{n}",
+               "https://www.w3.org/ns/credentials/issuer-dependent#k{n}", "did:key:z{n}#a b", "relative#{n}"]
+    created = ["2026-09-01T12:00:{s:02d}Z", "2026-09-01T12:00:{s:02d}.5+02:00", "2026-09-01 12:00:{s:02d}", "{s}"]
+    templated = 0
+    for n in range(400):
+        config = {"type": rng.choice(["DataIntegrityProof", "Ed25519Signature2020"]), "cryptosuite": "eddsa-rdfc-2022",
+                  "created": rng.choice(created).format(s=n % 60), "proofPurpose": "assertionMethod",
+                  "verificationMethod": rng.choice(methods).format(n=n), "@context": rng.choice(contexts)}
+        if rng.random() < 0.2:
+            config["challenge"] = f"c{n % 3}"
+        if config["type"] == "Ed25519Signature2020":
+            del config["cryptosuite"]
+        templated += canonicalization._TEMPLATES.canonical(config) is not None
+        expected = outcome(config, memo=False)
+        try:
+            ours: tuple[Any, ...] = ("ok", canonicalize_proof_configuration(config))
+        except VerifierError as exc:
+            ours = ("error", type(exc).__name__, exc.code, str(exc))
+        assert difference(ours, expected) is None, config
+    assert templated > 40  # the shapes proven (the others were canonicalized in full)
+    typical = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-09-01T12:00:00Z",
+               "verificationMethod": "did:key:z6Mkx#z6Mkx", "proofPurpose": "assertionMethod", "@context": TYPICAL["@context"]}
+    assert canonicalization._TEMPLATES.canonical(typical) == canonicalize(typical, memo=False)

@@ -41,6 +41,7 @@ from .expansion import ExpansionEntry, is_defined_iri, top_level_shape
 
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VALUE_KEYS = frozenset({"@value", "@type", "@language", "@direction", "@index"})
 _CONVERTED_TYPES = frozenset({XSD_DOUBLE, "@json"})
 # In orjson's output: an escaped C0 control other than \t \n \r (an even run of backslashes
@@ -257,8 +258,10 @@ class _Walk:
             if not _VALUE_KEYS.issuperset(item):
                 raise Route("structure")
             item.pop("@direction", None)
-        if t is not None and t != "@json" and not _iri_ok(t):
-            raise Route("iri")
+        if t is not None and t != "@json" and (t == RDF_LANGSTRING or not _iri_ok(t)):
+            raise Route("iri")  # pyld writes an explicit rdf:langString as a plain literal
+        if "@language" in item and (type(item["@language"]) is not str or not item["@language"]):
+            raise Route("literal")  # pyld writes an empty language tag as no tag
         value = item["@value"]
         if value is None:
             raise Route("structure")

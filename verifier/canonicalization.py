@@ -19,7 +19,8 @@ from pyld.jsonld import JsonLdError
 from .canonical_nquads import Route, canonical_nquads
 from .document_loader import document_loader
 from .errors import CanonicalizationError, DocumentLoaderError, UndefinedTermError, VerifierError
-from .expansion import SafeProcessor, _json_key
+from .config_templates import ConfigTemplates
+from .expansion import SafeProcessor, json_key
 
 _SMALL_DOCUMENTS = 512  # canonical forms of proof configurations remembered
 
@@ -63,7 +64,7 @@ class _SmallDocuments:
             self._entries.clear()
 
     def canonicalize(self, document: dict[str, Any]) -> str:
-        key = _json_key(document)
+        key = json_key(document)
         if key is None:
             return canonicalize(document)
         with self._lock:
@@ -80,11 +81,14 @@ class _SmallDocuments:
 
 
 _SMALL = _SmallDocuments(_SMALL_DOCUMENTS)
+_TEMPLATES = ConfigTemplates(canonicalize)
 
 
-def canonicalize_small(document: dict[str, Any]) -> str:
-    """canonicalize(document), remembered for a few hundred small documents (proof configs)."""
-    return _SMALL.canonicalize(document)
+def canonicalize_proof_configuration(config: dict[str, Any]) -> str:
+    """canonicalize(config) of a Data Integrity proof configuration: from the template of its
+    shape (config_templates), else remembered for a few hundred configurations."""
+    from_template = _TEMPLATES.canonical(config)
+    return from_template if from_template is not None else _SMALL.canonicalize(config)
 
 
 def _options(*, safe: bool) -> dict[str, Any]:
@@ -110,6 +114,10 @@ def _pyld(document: dict[str, Any], *, safe: bool, memo: bool) -> str:
     except (OverflowError, ValueError) as exc:
         # e.g. a 400-digit number: valid JSON, but no RDF literal can be made of it
         raise CanonicalizationError(f"The document holds a value that cannot be canonicalized: {exc}.") from exc
+    except TypeError as exc:
+        # pyld 3.3 fails inside to_rdf on, e.g., a list item whose identifier is not an absolute IRI
+        raise CanonicalizationError("The document could not be canonicalized: it holds a value with no RDF form "
+                                    f"(such as a list item whose identifier is not an absolute IRI): {exc}.") from exc
 
 
 def _translate(exc: BaseException) -> Exception:

@@ -199,7 +199,7 @@ class _ExpansionMemo:
             return None
         if not isinstance(active_ctx, frozendict) or not isinstance(type_scoped_ctx, (frozendict, type(None))):
             return None
-        text = _json_key(element)
+        text = json_key(element)
         if text is None:
             return None
         return (id(active_ctx), id(type_scoped_ctx), active_property, flags, text)
@@ -233,7 +233,7 @@ class _ExpansionMemo:
                 self._entries.popitem(last=False)
 
 
-def _json_key(element: dict) -> Any:
+def json_key(element: dict) -> Any:
     """An injective text of JSON data: orjson (fast), else the standard library (exact for big
     integers; NaN refused). orjson writes NaN and Infinity as null, so a text holding "null" is
     made again by the standard library; each text is tagged with its encoder."""
