@@ -40,7 +40,7 @@ from pyld import jsonld  # noqa: E402
 
 from verifier import add_proof, cryptosuite, verify_credential, verify_proofs  # noqa: E402
 from verifier.canonical_nquads import canonical_nquads  # noqa: E402
-from verifier.canonicalization import _SMALL, _options, canonicalize, canonicalize_traced  # noqa: E402
+from verifier.canonicalization import _SMALL, _options, canonicalize_proof_configuration, canonicalize_traced  # noqa: E402
 from verifier.document_loader import document_loader  # noqa: E402
 from verifier.expansion import SafeProcessor  # noqa: E402
 from verifier.multikey import did_key, did_key_verification_method, encode_public_key, multibase_encode  # noqa: E402
@@ -163,7 +163,7 @@ def steps(docs: list[dict], issuer: Issuer) -> dict[str, float]:
         expanded = clock("expansion (pyld, safe mode, memo)", lambda: processor.expand(doc, _options(safe=True)))
         nquads = clock("to canonical N-Quads (Oxigraph)", lambda: canonical_nquads(expanded, processor.hits))
         config = issuer.options(i) | {"@context": doc["@context"]}
-        config_nquads = clock("proof configuration (all steps)", lambda: canonicalize(config))
+        config_nquads = clock("proof configuration (template)", lambda: canonicalize_proof_configuration(config))
         data = clock("hashing (SHA-256 x2)", lambda: cryptosuite.hashing(nquads, config_nquads))
         signature = clock("signing (Ed25519)", lambda: issuer.key.sign(data))
         clock("verifying (Ed25519)", lambda: cryptosuite.proof_verification(data, signature, issuer.public))

@@ -25,13 +25,12 @@ from typing import Any
 
 import orjson
 import pytest
-
-from verifier import VerifierError, canonicalize
-from verifier import canonical_nquads, cryptosuite, expansion
-from verifier.canonicalization import canonicalize_proof_configuration, canonicalize_traced
-from verifier.document_loader import OB_V3, VC_V2
 from canonical_documents import EXTENSION, Generator, small_achievements
 from verifier_support import VECTORS, json_ld_documents, load_json, without_proof
+
+from verifier import VerifierError, canonical_nquads, canonicalize, cryptosuite, expansion_memo
+from verifier.canonicalization import canonicalize_proof_configuration, canonicalize_traced
+from verifier.document_loader import OB_V3, VC_V2
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = json.loads((ROOT / "bench" / "fixtures" / "typical-credential.json").read_text(encoding="utf-8"))
@@ -219,7 +218,7 @@ def test_a_named_node_merged_with_a_number_goes_to_pyld() -> None:
 
 def test_a_memo_copy_is_reused_once_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same Achievement twice in one document: pyld gives the second its own blank nodes."""
-    monkeypatch.setattr(expansion, "_EXPANSION_MEMO", expansion._ExpansionMemo())
+    monkeypatch.setattr(expansion_memo, "_EXPANSION_MEMO", expansion_memo.ExpansionMemo())
     achievement = copy.deepcopy(TYPICAL["credentialSubject"]["achievement"])
     for n in range(4):
         document = extended(name=f"twice {n}", achievement=copy.deepcopy(achievement), exAny=[copy.deepcopy(achievement)])
@@ -230,7 +229,7 @@ def test_a_memo_copy_is_reused_once_per_document(monkeypatch: pytest.MonkeyPatch
 def test_memo_copies_in_edited_or_graph_positions(container: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Under an @index map pyld edits the copy (adds @index); in a @graph its quads are in
     another graph: either way the remembered quads must not be used."""
-    monkeypatch.setattr(expansion, "_EXPANSION_MEMO", expansion._ExpansionMemo())
+    monkeypatch.setattr(expansion_memo, "_EXPANSION_MEMO", expansion_memo.ExpansionMemo())
     small = small_achievements(random.Random(5), 4)
     for n in range(4):
         value = {"k": copy.deepcopy(small[n % 2])} if container == "exIndexed" else copy.deepcopy(small[n % 2])
@@ -238,8 +237,8 @@ def test_memo_copies_in_edited_or_graph_positions(container: str, monkeypatch: p
 
 
 def test_memo_entries_are_not_changed_by_canonicalization(monkeypatch: pytest.MonkeyPatch) -> None:
-    memo = expansion._ExpansionMemo()
-    monkeypatch.setattr(expansion, "_EXPANSION_MEMO", memo)
+    memo = expansion_memo.ExpansionMemo()
+    monkeypatch.setattr(expansion_memo, "_EXPANSION_MEMO", memo)
     docs = [generator(7).document(i) for i in range(150)]
     for doc in docs:
         outcome(doc)
@@ -361,3 +360,25 @@ def test_proof_configuration_templates_equal_full_canonicalization() -> None:
     typical = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-09-01T12:00:00Z",
                "verificationMethod": "did:key:z6Mkx#z6Mkx", "proofPurpose": "assertionMethod", "@context": TYPICAL["@context"]}
     assert canonicalization._TEMPLATES.canonical(typical) == canonicalize(typical, memo=False)
+
+
+def test_the_achievement_s_quads_are_reused_from_its_memo_copy() -> None:
+    """From the second copy on, a memo copy is replaced by its root and its quads are reused
+    (the path the typical credential takes), and the result is still pyld's."""
+    from verifier.canonicalization import _options
+    from verifier.expansion import SafeProcessor
+
+    docs = [copy.deepcopy(TYPICAL) for _ in range(4)]
+    for n, doc in enumerate(docs):
+        doc["credentialSubject"]["name"] = f"Reused {n}"
+    for doc in docs[:3]:
+        canonicalize(doc)
+    processor = SafeProcessor(safe=True, memo=True, native=True)
+    expanded = processor.expand(docs[3], _options(safe=True))
+    reuser = canonical_nquads._Reuser(processor.hits)
+    reused = [entry.native for entry, item in processor.hits.values() if reuser(item) is not None]
+    roots = {r.root for r in reused}
+    assert TYPICAL["credentialSubject"]["achievement"]["id"] in roots
+    assert sum(len(r.lines) for r in reused) > 100  # the rubric's quads, written once and kept
+    ours = ("ok", canonical_nquads.canonical_nquads(expanded, processor.hits))
+    assert difference(ours, outcome(docs[3], memo=False)) is None

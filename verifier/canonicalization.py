@@ -17,10 +17,11 @@ from typing import Any
 from pyld.jsonld import JsonLdError
 
 from .canonical_nquads import Route, canonical_nquads
+from .config_templates import ConfigTemplates
 from .document_loader import document_loader
 from .errors import CanonicalizationError, DocumentLoaderError, UndefinedTermError, VerifierError
-from .config_templates import ConfigTemplates
-from .expansion import SafeProcessor, json_key
+from .expansion import SafeProcessor
+from .expansion_memo import json_key
 
 _SMALL_DOCUMENTS = 512  # canonical forms of proof configurations remembered
 

@@ -19,7 +19,8 @@ from collections import OrderedDict
 from typing import Any
 
 from .errors import VerifierError
-from .expansion import ISSUER_DEPENDENT, json_key
+from .expansion import ISSUER_DEPENDENT
+from .expansion_memo import json_key
 
 _CREATED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
 _METHOD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+")
