@@ -15,6 +15,7 @@ import copy
 import difflib
 import functools
 import json
+import marshal
 import os
 import random
 import threading
@@ -167,8 +168,16 @@ def test_generated_credentials_are_identical() -> None:
     # Most go native, so the comparison above is one of Oxigraph's output, and each kind of
     # document that must go to pyld did so at least once.
     assert routes[None] >= 0.6 * DIFFERENTIAL_DOCUMENTS, routes
+    assert_memo_unchanged()
     if DIFFERENTIAL_DOCUMENTS >= 1000:
         assert {"error", "escaping", "iri", "collision", "merged"} <= set(routes), routes
+
+
+def assert_memo_unchanged() -> None:
+    """The memo's shared objects (handed out without a copy) are still what was remembered."""
+    entries = list(expansion_memo._EXPANSION_MEMO._entries.values())
+    shared = [entry for entry in entries if entry._shared is not None]
+    assert shared and all(json.dumps(e._shared) == json.dumps(marshal.loads(e.blob)) for e in shared)
 
 
 # --- each route, on purpose -------------------------------------------------------------------------
@@ -247,6 +256,10 @@ def test_memo_entries_are_not_changed_by_canonicalization(monkeypatch: pytest.Mo
     for doc in docs:
         outcome(doc)
     assert all(memo._entries[key].blob == blob for key, blob in before.items() if key in memo._entries)
+    # the objects handed out without a copy are still exactly what was remembered
+    shared = [entry for entry in memo._entries.values() if entry._shared is not None]
+    assert len(shared) > 20
+    assert all(json.dumps(entry._shared) == json.dumps(marshal.loads(entry.blob)) for entry in shared)
 
 
 def test_concurrent_canonicalization_is_identical() -> None:
@@ -375,8 +388,8 @@ def test_the_achievement_s_quads_are_reused_from_its_memo_copy() -> None:
         canonicalize(doc)
     processor = SafeProcessor(safe=True, memo=True, native=True)
     expanded = processor.expand(docs[3], _options(safe=True))
-    reuser = canonical_nquads._Reuser(processor.hits)
-    reused = [entry.native for entry, item in processor.hits.values() if reuser(item) is not None]
+    reuser = canonical_nquads._Reuser()
+    reused = [entry.native for entry, _ in processor.hits.values() if reuser(entry) is not None]
     roots = {r.root for r in reused}
     assert TYPICAL["credentialSubject"]["achievement"]["id"] in roots
     assert sum(len(r.lines) for r in reused) > 100  # the rubric's quads, written once and kept

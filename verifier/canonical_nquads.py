@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 import pyoxigraph as ox
 
-from .expansion_memo import ExpansionEntry, top_level_shape
+from .expansion_memo import ExpansionEntry
 from .native_form import Route, Walk, _term_ok
 
 # In orjson's output: an escaped C0 control other than \t \n \r (an even run of backslashes
@@ -48,13 +48,8 @@ class _Reusable:
 
 def canonical_nquads(expanded: list, hits: dict) -> str:
     """The canonical N-Quads of pyld's expanded output (which this may rewrite); raises Route."""
-    walk = Walk(_Reuser(hits))
-    if type(expanded) is not list:
-        raise Route("structure")
-    for node in expanded:
-        if type(node) is not dict or "@value" in node or "@list" in node:
-            raise Route("structure")
-        walk.node(node, in_graph=False)
+    walk = Walk(hits, _Reuser())
+    walk.top(expanded)
     walk.check_merged_nodes()
     quads = _parse(_json(expanded))
     if walk.labelled and any(_repeats_a_blank_node(q) for q in quads):
@@ -100,24 +95,15 @@ def _parse(body: bytes) -> Any:
 
 
 class _Reuser:
-    """Memo copies the document may use the remembered quads of: once each (pyld gives a second
-    copy blank nodes of its own), unedited, from the second time an entry is asked for."""
+    """The memo entries whose remembered quads a document uses: each once (pyld gives a second
+    copy blank nodes of its own), from the second time an entry is asked for."""
 
-    def __init__(self, hits: dict) -> None:
-        self.hits = hits
+    def __init__(self) -> None:
         self._used_entries: set[int] = set()
 
-    def __call__(self, item: dict) -> _Reusable | None:
-        hit = self.hits.get(id(item))
-        if hit is None or hit[1] is not item:
-            return None
-        entry = hit[0]
+    def __call__(self, entry: ExpansionEntry) -> _Reusable | None:
         if id(entry) in self._used_entries:
             return None
-        if entry.shape is None:
-            entry.shape = top_level_shape(entry.copy())
-        if top_level_shape(item) != entry.shape:
-            return None  # pyld edited this copy: it is not the entry
         if entry.native is None:
             entry.reuses += 1
             if entry.reuses < 2:

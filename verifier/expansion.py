@@ -44,10 +44,10 @@ class SafeProcessor(JsonLdProcessor):
     """pyld's processor with safe-mode expansion and memoized context processing.
 
     With `native`, the safe-mode check is left to the caller (canonical_nquads runs it with its
-    own walk) and `hits` maps id(copy) -> (entry, copy) for memo copies outside the map containers
-    that pyld edits afterwards; the caller compares the copy's top-level shape with the entry's
-    before it reuses what it knows about the entry (pyld only ever edits a member's top level:
-    it adds @index or a property, or lengthens @type or a property's values).
+    own walk), and a memo hit outside the map containers whose members pyld edits afterwards
+    (@index, @id, @type, @language, @graph) is the entry's shared object itself, not a copy:
+    `hits` maps its id to (entry, object), and the caller must copy it before changing it. The
+    pyld path (native off) always gets copies: its to_rdf edits what it is given.
     """
 
     def __init__(self, *, safe: bool, memo: bool, native: bool = False) -> None:
@@ -97,10 +97,11 @@ class SafeProcessor(JsonLdProcessor):
             if key is not None:
                 entry = memo._EXPANSION_MEMO.get(key, active_ctx, type_scoped_ctx)
                 if entry is not None:
-                    hit = entry.copy()
-                    if self._native and type(hit) is dict and not self._edited_later(active_ctx, active_property):
-                        self.hits[id(hit)] = (entry, hit)  # holding the copy keeps its id unique
-                    return hit
+                    if self._native and not self._edited_later(active_ctx, active_property):
+                        shared = entry.shared  # not copied: the caller copies what it changes
+                        self.hits[id(shared)] = (entry, shared)
+                        return shared
+                    return entry.copy()
         result = super()._expand(active_ctx, active_property, element, options, inside_list=inside_list,
                                  inside_index=inside_index, type_scoped_ctx=type_scoped_ctx)
         if key is not None:

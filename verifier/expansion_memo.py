@@ -160,19 +160,27 @@ _IRI_MEMO = IriMemo()
 
 class ExpansionEntry:
     """One memoized expansion: the contexts it is valid under and a marshal copy of the result.
+    `shared` is one decoded copy that callers must never change (a native-mode processor hands it
+    out where pyld does not edit its members; canonical_nquads copies it before changing it);
     `native` is filled in by canonical_nquads (its quads, or False when it cannot be reused);
     `reuses` counts the times it was asked to."""
 
-    __slots__ = ("active_ctx", "type_scoped_ctx", "blob", "native", "reuses", "shape")
+    __slots__ = ("active_ctx", "type_scoped_ctx", "blob", "native", "reuses", "_shared")
 
     def __init__(self, active_ctx: Any, type_scoped_ctx: Any, blob: bytes) -> None:
         self.active_ctx, self.type_scoped_ctx, self.blob = active_ctx, type_scoped_ctx, blob
         self.native: Any = None
         self.reuses = 0
-        self.shape: tuple | None = None  # top_level_shape of the expansion, when first asked
+        self._shared: Any = None
 
     def copy(self) -> Any:
         return marshal.loads(self.blob)
+
+    @property
+    def shared(self) -> Any:
+        if self._shared is None:
+            self._shared = marshal.loads(self.blob)
+        return self._shared
 
 
 class ExpansionMemo:
@@ -245,6 +253,3 @@ def json_key(element: dict) -> Any:
 _EXPANSION_MEMO = ExpansionMemo()
 
 
-def top_level_shape(node: dict) -> tuple:
-    """Keys and list lengths of a dict's top level (any edit pyld makes to a member changes them)."""
-    return tuple((k, len(v) if type(v) is list else -1) for k, v in node.items())

@@ -99,12 +99,25 @@ def _literal_key(item: dict) -> tuple:
 class Walk:
     """One pass: safe-mode and routing checks, literal forms, memo copies replaced by their root."""
 
-    def __init__(self, reuse: Callable[[dict], Any] | None = None) -> None:
-        self._reuse = reuse  # item -> what a memo entry contributes, or None
+    def __init__(self, hits: dict | None = None, reuse: Callable[[Any], Any] | None = None) -> None:
+        self._hits = hits or {}  # id -> (memo entry, its shared object): never changed, only copied
+        self._reuse = reuse  # memo entry -> what it contributes to the document, or None
         self.used: list[Any] = []
         self.counts: dict[str, int] = {}
         self.nonplain: set[str] = set()
         self.labelled = False  # the document names a blank node (only then can a quad name one twice)
+
+    def top(self, nodes: Any) -> None:
+        """The expanded document: a list of node objects (of the default graph)."""
+        if type(nodes) is not list:
+            raise Route("structure")
+        for i, node in enumerate(nodes):
+            if type(node) is not dict or "@value" in node or "@list" in node:
+                raise Route("structure")
+            hit = self._hits.get(id(node))
+            if hit is not None and hit[1] is node:
+                node = nodes[i] = hit[0].copy()
+            self.node(node, in_graph=False)
 
     def node(self, node: dict, in_graph: bool) -> None:
         nonplain = False
@@ -154,15 +167,20 @@ class Walk:
         for i, item in enumerate(values):
             if type(item) is not dict:
                 raise Route("structure")
+            hit = self._hits.get(id(item))
+            if hit is not None and hit[1] is item:
+                reused = self._reuse(hit[0]) if self._reuse is not None and not in_graph else None
+                if reused is not None:
+                    self.used.append(reused)
+                    values[i] = {"@id": reused.root}
+                    continue
+                item = values[i] = hit[0].copy()  # the walk changes what it walks: never the memo's
             if "@value" in item:
                 nonplain = self.value(item) or nonplain
             elif "@list" in item:
                 if any(k != "@list" and k != "@index" for k in item):
                     raise Route("structure")
                 self.items(item["@list"], in_graph)
-            elif not in_graph and self._reuse is not None and (reused := self._reuse(item)) is not None:
-                self.used.append(reused)
-                values[i] = {"@id": reused.root}
             else:
                 self.node(item, in_graph)
         return nonplain
