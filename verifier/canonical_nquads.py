@@ -18,6 +18,7 @@ often a merged node states it).
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from dataclasses import dataclass
@@ -54,10 +55,7 @@ def canonical_nquads(expanded: list, hits: dict) -> str:
     quads = _parse(_json(expanded))
     if walk.labelled and any(_repeats_a_blank_node(q) for q in quads):
         raise Route("repeated-blank-node")
-    dataset = ox.Dataset(quads)
-    for reused in walk.used:
-        for quad in reused.blank_quads:
-            dataset.add(quad)
+    dataset = ox.Dataset(itertools.chain(quads, *(reused.blank_quads for reused in walk.used)))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     lines = str(dataset).split("\n")
     lines.pop()  # the text ends with a newline
