@@ -28,7 +28,7 @@ import orjson
 import pyoxigraph as ox
 
 from .expansion_memo import ExpansionEntry
-from .native_form import Route, Walk, _term_ok
+from .native_form import Route, Walk, term_ok
 
 # In orjson's output: an escaped C0 control other than \t \n \r (an even run of backslashes
 # before it is escaped backslashes), DEL, or U+FFFE / U+FFFF. Oxigraph escapes these, pyld not.
@@ -121,7 +121,7 @@ def _reusable_entry(entry: ExpansionEntry) -> _Reusable | bool:
     if type(tree) is not dict or "@value" in tree or "@list" in tree:
         return False
     root = tree.get("@id")
-    if root is not None and (not _term_ok(root)):
+    if root is not None and (not term_ok(root)):
         return False
     walk = Walk()
     try:

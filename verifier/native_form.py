@@ -27,8 +27,6 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VALUE_KEYS = frozenset({"@value", "@type", "@language", "@direction", "@index"})
 _CONVERTED_TYPES = frozenset({XSD_DOUBLE, "@json"})
-# In orjson's output: an escaped C0 control other than \t \n \r (an even run of backslashes
-# before it is escaped backslashes), DEL, or U+FFFE / U+FFFF. Oxigraph escapes these, pyld not.
 _MAX_COMPARED = 64  # values of one property compared pairwise; more go to pyld
 _TO_RDF = {"rdfDirection": None, "processingMode": "json-ld-1.1"}
 _PYLD = JsonLdProcessor()
@@ -56,7 +54,7 @@ def _iri_ok(iri: Any) -> bool:
     return verdict
 
 
-def _term_ok(iri: Any) -> bool:
+def term_ok(iri: Any) -> bool:
     """A property or a node type: as _iri_ok, and not a blank node (pyld drops those)."""
     return _iri_ok(iri) and not iri.startswith("_:")
 
@@ -74,7 +72,8 @@ def _nonplain(item: Any) -> bool:
     if type(item) is not dict or "@value" not in item:
         return False
     t = item.get("@type")
-    return type(item["@value"]) is not str or "@index" in item or t == XSD_STRING or t in _CONVERTED_TYPES
+    return (type(item["@value"]) is not str or "@index" in item or type(t) is not str and t is not None
+            or t == XSD_STRING or t in _CONVERTED_TYPES)
 
 
 def _check_collisions(values: list) -> None:
@@ -124,7 +123,7 @@ class Walk:
         for key, value in node.items():
             if key[:1] == "@":
                 self._keyword(node, key, value, in_graph)
-            elif not _term_ok(key):
+            elif not term_ok(key):
                 raise Route("iri")
             elif self.items(value, in_graph):
                 nonplain = True
@@ -141,7 +140,7 @@ class Walk:
             if value.startswith("_:"):
                 self.labelled = True
         elif key == "@type":
-            if type(value) is not list or not all(_term_ok(t) for t in value):
+            if type(value) is not list or not all(term_ok(t) for t in value):
                 raise Route("iri")
         elif key == "@graph":
             self.items(value, True)
@@ -151,7 +150,7 @@ class Walk:
             if type(value) is not dict:
                 raise Route("structure")
             for prop, items in value.items():
-                if prop[:1] == "@" or not _term_ok(prop):
+                if prop[:1] == "@" or not term_ok(prop):
                     raise Route("iri")
                 self.items(items, in_graph)
         elif key != "@index":
