@@ -395,3 +395,13 @@ def test_the_achievement_s_quads_are_reused_from_its_memo_copy() -> None:
     assert sum(len(r.lines) for r in reused) > 100  # the rubric's quads, written once and kept
     ours = ("ok", canonical_nquads.canonical_nquads(expanded, processor.hits))
     assert difference(ours, outcome(docs[3], memo=False)) is None
+
+
+def test_scalars_equal_in_python_are_not_confused_by_the_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0.0 == -0.0 == False and 1 == 1.0 == True in Python; each keeps its own expansion."""
+    monkeypatch.setattr(expansion_memo, "_SCALAR_MEMO", expansion_memo.IriMemo())
+    values = [0.0, -0.0, False, 0, 1, 1.0, True, "1", 1e21, 10 ** 21, float("nan")]
+    for _ in range(2):  # cold, then warm
+        for value in values:
+            for term in ("exAny", "exDouble", "exInteger", "exString"):
+                assert_identical(extended(**{term: value}), f"{term}={value!r}")

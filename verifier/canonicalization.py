@@ -42,7 +42,7 @@ def canonicalize_traced(document: dict[str, Any], *, safe: bool = True, memo: bo
     processor = SafeProcessor(safe=True, memo=True, native=True)
     try:
         expanded = processor.expand(document, _options(safe=True))
-    except (JsonLdError, VerifierError, RecursionError, ArithmeticError, ValueError):
+    except (JsonLdError, VerifierError, RecursionError, ArithmeticError, ValueError, TypeError):
         # pyld refuses it: the pyld path raises the same error, with the same message
         return _pyld(document, safe=True, memo=True), "error"
     try:
@@ -117,8 +117,8 @@ def _pyld(document: dict[str, Any], *, safe: bool, memo: bool) -> str:
         raise CanonicalizationError(f"The document holds a value that cannot be canonicalized: {exc}.") from exc
     except TypeError as exc:
         # pyld 3.3 fails inside to_rdf on, e.g., a list item whose identifier is not an absolute IRI
-        raise CanonicalizationError("The document could not be canonicalized: it holds a value with no RDF form "
-                                    f"(such as a list item whose identifier is not an absolute IRI): {exc}.") from exc
+        raise CanonicalizationError("The document could not be canonicalized: pyld could not process a value "
+                                    f"in it (for example a list item whose @id is not an absolute IRI): {exc}.") from exc
 
 
 def _translate(exc: BaseException) -> Exception:

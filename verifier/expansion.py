@@ -22,6 +22,7 @@ from .errors import UndefinedTermError
 from .expansion_memo import ExpansionEntry
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
+_SCALARS = frozenset({str, int, float, bool})
 # Containers whose expansion edits the expanded members afterwards (adds @index, @type, ...).
 _EDITING_CONTAINERS = frozenset({"@index", "@type", "@id", "@language", "@graph"})
 
@@ -90,6 +91,9 @@ class SafeProcessor(JsonLdProcessor):
 
     def _expand(self, active_ctx, active_property, element, options, inside_list=False, inside_index=False,
                 type_scoped_ctx=None):
+        if self._memo and type(element) in _SCALARS:
+            return self._expand_scalar(active_ctx, active_property, element, options, inside_list, inside_index,
+                                       type_scoped_ctx)
         key = None
         if self._memo:
             key = memo._EXPANSION_MEMO.key(active_ctx, type_scoped_ctx, active_property, element,
@@ -106,6 +110,28 @@ class SafeProcessor(JsonLdProcessor):
                                  inside_index=inside_index, type_scoped_ctx=type_scoped_ctx)
         if key is not None:
             memo._EXPANSION_MEMO.put(key, active_ctx, type_scoped_ctx, result)
+        return result
+
+    def _expand_scalar(self, active_ctx, active_property, element, options, inside_list, inside_index,
+                       type_scoped_ctx):
+        """A string, number or boolean: expanding it is a pure function of the frozen context, the
+        property, flags, the base and the value (its type and repr: 1, 1.0 and True, 0.0 and -0.0
+        differ), so repeats (a badge class's description, a status purpose) are copies."""
+        if not isinstance(active_ctx, frozendict) or not isinstance(type_scoped_ctx, (frozendict, type(None))):
+            return super()._expand(active_ctx, active_property, element, options, inside_list=inside_list,
+                                   inside_index=inside_index, type_scoped_ctx=type_scoped_ctx)
+        cache = memo._SCALAR_MEMO.cache_for(active_ctx)
+        key = (active_property, type(element), repr(element) if type(element) is float else element,
+               inside_list, inside_index, id(type_scoped_ctx), self._safe, options.get("base"))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is type_scoped_ctx:
+            return dict(hit[1])  # a value object of scalars: a shallow copy is a copy
+        result = super()._expand(active_ctx, active_property, element, options, inside_list=inside_list,
+                                 inside_index=inside_index, type_scoped_ctx=type_scoped_ctx)
+        if type(result) is dict and all(type(v) in _SCALARS for v in result.values()):
+            if len(cache) >= memo._SCALARS_PER_CONTEXT:
+                cache.clear()  # unique values (names, ids) fill it; the repeating ones come back
+            cache[key] = (type_scoped_ctx, dict(result))  # holding the scoped context keeps its id
         return result
 
     @staticmethod

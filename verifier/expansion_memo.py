@@ -156,6 +156,8 @@ class IriMemo:
 
 
 _IRI_MEMO = IriMemo()
+_SCALAR_MEMO = IriMemo()  # the same shape: per frozen context, (property, value, flags) -> value object
+_SCALARS_PER_CONTEXT = 4096
 
 
 class ExpansionEntry:
