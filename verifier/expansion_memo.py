@@ -7,7 +7,8 @@
 * Expanded objects. Credentials of one badge class embed the same Achievement (with its rubric,
   often most of the document); expanding an object is a pure function of (frozen active
   context, active property, flags, the object's JSON), so a repeat is a copy (marshal: exact for
-  JSON data). Objects are remembered from their second sighting: most never repeat.
+  JSON data). Objects are remembered from their third sighting: most never repeat, and an
+  issuer expands each credential twice (to sign it and to verify it once).
 
 pyld's own shared caches are locked here for threads (installed at import).
 """
@@ -189,10 +190,11 @@ class ExpansionMemo:
     """(active ctx, type-scoped ctx, property, flags, object JSON) -> expanded object (bounded)."""
 
     MIN_KEYS = 2  # pyld spends ~40 µs on even a small typed object; an orjson key and a copy ~3 µs
+    KEPT_AT = 3  # an issuer expands what it signs twice (sign, verify once): keep from the third time
 
     def __init__(self, size: int = 1024) -> None:
         self._entries: OrderedDict[tuple, ExpansionEntry] = OrderedDict()
-        self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of keys met once
+        self._seen: OrderedDict[int, int] = OrderedDict()  # hash of a key -> times met, not yet kept
         self._lock = threading.Lock()
         self._size = size
 
@@ -216,12 +218,13 @@ class ExpansionMemo:
         return entry
 
     def put(self, key: tuple, active_ctx: Any, type_scoped_ctx: Any, expanded: Any) -> None:
-        """Remember an expansion met for the second time (most objects of a credential, its
+        """Remember an expansion met for the KEPT_AT-th time (most objects of a credential, its
         subject or status entry, never repeat: copying them would be wasted)."""
         digest = hash(key)
         with self._lock:
-            if self._seen.pop(digest, False) is False:
-                self._seen[digest] = None
+            met = self._seen.pop(digest, 0) + 1
+            if met < self.KEPT_AT:
+                self._seen[digest] = met
                 if len(self._seen) > 4 * self._size:
                     self._seen.popitem(last=False)
                 return
