@@ -117,8 +117,9 @@ def _pyld(document: dict[str, Any], *, safe: bool, memo: bool) -> str:
         raise CanonicalizationError(f"The document holds a value that cannot be canonicalized: {exc}.") from exc
     except TypeError as exc:
         # pyld 3.3 fails inside to_rdf on, e.g., a list item whose identifier is not an absolute IRI
-        raise CanonicalizationError("The document could not be canonicalized: pyld could not process a value "
-                                    f"in it (for example a list item whose @id is not an absolute IRI): {exc}.") from exc
+        raise CanonicalizationError(
+            "The document could not be canonicalized: pyld could not process a value in it "
+            f"(for example a list item whose @id is not an absolute IRI): {exc}.") from exc
 
 
 def _translate(exc: BaseException) -> Exception:
