@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from verifier import VerifierError, canonicalize
-from verifier import canonicalization, document_loader
+from verifier import canonicalization, document_loader, expansion_memo
 from verifier.document_loader import CONTEXTS_DIR, OB_V3, load_context
 from verifier.errors import UndefinedTermError
 from verifier_support import (
@@ -103,10 +103,9 @@ def _outcome(document: dict[str, Any], **options: Any) -> tuple[Any, ...]:
 @pytest.fixture
 def fresh_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     """An empty context memo and IRI memo for this test (cold start)."""
-    monkeypatch.setattr(canonicalization, "_MEMO", canonicalization._ContextMemo())
-    if hasattr(canonicalization, "_IRI_MEMO"):
-        monkeypatch.setattr(canonicalization, "_IRI_MEMO", canonicalization._IriMemo())
-    monkeypatch.setattr(canonicalization, "_EXPANSION_MEMO", canonicalization._ExpansionMemo())
+    monkeypatch.setattr(expansion_memo, "_MEMO", expansion_memo.ContextMemo())
+    monkeypatch.setattr(expansion_memo, "_IRI_MEMO", expansion_memo.IriMemo())
+    monkeypatch.setattr(expansion_memo, "_EXPANSION_MEMO", expansion_memo.ExpansionMemo())
 
 
 def test_every_vector_document_is_found() -> None:
@@ -338,9 +337,9 @@ def test_pylds_shared_context_caches_are_locked_for_threads() -> None:
     from pyld import jsonld as pyld_jsonld
     from pyld.resolved_context import ResolvedContext
 
-    assert isinstance(pyld_jsonld._resolved_context_cache, canonicalization._LockedLRU)
-    assert isinstance(ResolvedContext({}).cache, canonicalization._LockedLRU)
-    cache = canonicalization._LockedLRU(maxsize=8)
+    assert isinstance(pyld_jsonld._resolved_context_cache, expansion_memo.LockedLRU)
+    assert isinstance(ResolvedContext({}).cache, expansion_memo.LockedLRU)
+    cache = expansion_memo.LockedLRU(maxsize=8)
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .canonicalization import canonicalize
+from .canonicalization import canonicalize, canonicalize_proof_configuration
 from .errors import KeyFormatError, ProofError
 from .multikey import multibase_decode, multibase_encode
 
@@ -35,7 +35,7 @@ def proof_configuration(proof_options: dict[str, Any], document_context: Any) ->
         raise ProofError("The proof options are not those of a DataIntegrityProof with eddsa-rdfc-2022.")
     config = {key: value for key, value in proof_options.items() if key != "proofValue"}
     config["@context"] = document_context
-    return canonicalize(config)
+    return canonicalize_proof_configuration(config)
 
 
 def hashing(transformed_document: str, canonical_proof_config: str) -> bytes:
