@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from issuer.catalog import badge_from_version
+from issuer.catalog.versions import badge_from_version
 from issuer.db import make_engine
 from issuer.models import (
     Attempt,
@@ -37,7 +37,7 @@ from issuer.models import (
     User,
 )
 from issuer.models.work import seconds_between, year_of
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 
 CHUNK = 5000
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
 from badge_classes import load_catalog, to_achievement  # noqa: E402
-from issuer.issuance import hashed_identifier  # noqa: E402
+from issuer.credentials.issuance import hashed_identifier  # noqa: E402
 from verifier import add_proof, verify_credential  # noqa: E402
 from verifier.document_loader import OB_V3, VC_V2  # noqa: E402
 from verifier.multikey import did_key, did_key_verification_method, encode_public_key  # noqa: E402

@@ -81,7 +81,7 @@ def mail_digest(days: int) -> None:
     """Queue each district coordinator's digest of their district's activity (run it weekly)."""
     from datetime import datetime, timezone
 
-    from .digest import queue_coordinator_digests
+    from .programme.digest import queue_coordinator_digests
 
     rt = runtime()
     try:
@@ -101,7 +101,7 @@ def mail_reminders(days: int) -> None:
     """Queue an expiry reminder for each credential expiring soon (once per credential; run it daily)."""
     from datetime import datetime, timezone
 
-    from .expiry import queue_expiry_reminders
+    from .credentials.expiry import queue_expiry_reminders
 
     rt = runtime()
     try:

@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import IssuerError
-from .people import check_year, programme_year
-from .research_export import write_file
+from .people.districts import check_year, programme_year
+from .programme.research_export import write_file
 from .runtime import runtime
 
 

@@ -16,7 +16,7 @@ from keys import KeyStoreError
 
 from .errors import IssuerError
 from .runtime import runtime
-from .status import change_status, find_credential
+from .credentials.status_lists import change_status, find_credential
 
 ACTOR = "cli:administrator"
 _DONE = {"revoked": "Revoked", "suspended": "Suspended", "active": "Reinstated"}

@@ -20,8 +20,8 @@ from verifier.report import Check, Status, VerificationReport
 from .errors import IssuerError
 from .identity import IssuerIdentity
 from .runtime import runtime
-from .status import our_status_lists, status_url
-from .verify_service import Verifier, fetch_policy, fetcher_for
+from .credentials.status_lists import our_status_lists, status_url
+from .licensure.verification import Verifier, fetch_policy, fetcher_for
 
 _SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
 

@@ -84,7 +84,7 @@ _serial = itertools.count(1)
 
 def make_user(app, *roles: str) -> str:
     """A user holding `roles`; returns the email."""
-    from issuer.accounts import hash_password
+    from issuer.people.accounts import hash_password
     from issuer.models import User
 
     email = f"user{next(_serial)}-{'-'.join(roles) or 'none'}@office.example"

@@ -27,9 +27,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from badge_classes import canonical_definition, load_definition
-from issuer.accounts import hash_password
-from issuer.catalog import badge_version, current_badge, get_record, history, version_image
-from issuer.catalog_form import form_values
+from issuer.people.accounts import hash_password
+from issuer.catalog.versions import badge_version, current_badge, get_record, history, version_image
+from issuer.catalog.form import form_values
 from issuer.models import AuditEvent, BadgeClassRecord, BadgeClassVersion, User
 
 PASSWORD = "correct horse battery staple"

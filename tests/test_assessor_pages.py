@@ -27,12 +27,13 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from issuer import create_app, reviews, submissions
-from issuer.accounts import hash_password
-from issuer.evidence import digest_sri, ni_uri
+from issuer import create_app
+from issuer.workflow import reviews, submissions
+from issuer.people.accounts import hash_password
+from issuer.credentials.evidence import digest_sri, ni_uri
 from issuer.models import Attempt, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
-from issuer.people import programme_year
-from issuer.submissions import now_utc
+from issuer.people.districts import programme_year
+from issuer.workflow.submissions import now_utc
 from verifier import verify_credential
 
 PASSWORD = "correct horse battery staple"

@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from issuer import create_app
-from issuer.accounts import DEMO_ACCOUNTS, hash_password
-from issuer.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
+from issuer.people.accounts import DEMO_ACCOUNTS, hash_password
+from issuer.people.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
 from issuer.models import LoginFailure, User
 
 PASSWORD = "correct horse battery staple"

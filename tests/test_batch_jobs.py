@@ -22,7 +22,7 @@ from licensure_support import EDUCATOR_EMAIL, RecordingServer, csrf_token, issue
 from sqlalchemy import select
 from test_verify_batch import check_mixed_results, mixed_batch
 
-from issuer.batch_jobs import stop_children
+from issuer.licensure.batch_jobs import stop_children
 from issuer.models import AuditEvent, BatchJob, User
 
 HEADER = "name,email,license_number,license_type,license_valid_from,license_valid_until,credential\n"

@@ -21,9 +21,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from issuer.accounts import hash_password
+from issuer.people.accounts import hash_password
 from issuer.models import Credential, District, Enrolment, User
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 from verifier import verify_credential
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -25,7 +25,7 @@ from programme_support import WORK, build
 from sqlalchemy import select
 from test_browser_flow import _FOCUS_VISIBLE, _UNLABELLED, PASSWORD, SCREENSHOTS, Person
 
-from issuer.accounts import hash_password
+from issuer.people.accounts import hash_password
 from issuer.models import SurveyResponse, User
 
 QUESTIONING = "Questioning: Higher-Order Questions"

@@ -20,7 +20,7 @@ from markupsafe import escape
 from PIL import Image
 
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer import catalog as service
+from issuer.catalog import versions as service
 from issuer.runtime import Runtime
 from verifier.document_loader import OB_V3, VC_V2
 from verifier.schema import schema_problems

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from badge_classes import CatalogInvalid, canonical_definition, load_catalog, parse_definition, to_achievement
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer.catalog import badge_version, current_badge, get_record, history, record_definition
+from issuer.catalog.versions import badge_version, current_badge, get_record, history, record_definition
 from issuer.models import AuditEvent, BadgeClassVersion, Credential
 from issuer.runtime import Runtime
 from verifier import verify_credential

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from issuer.models import Attempt, District, Enrolment, OutboxMessage, Submission, User
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 
 
 def test_digest_reports_the_districts_own_activity(app: Flask) -> None:

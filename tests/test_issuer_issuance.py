@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-import issuer.issuance as issuance
+import issuer.credentials.issuance as issuance
 from issuer.errors import CredentialInvalidError, InvalidRecipientError
-from issuer.issuance import issue_credential, sign_credential
+from issuer.credentials.issuance import issue_credential, sign_credential
 from issuer.models import AuditEvent, Credential
 from issuer.runtime import Runtime
 from verifier import verify_credential
@@ -153,7 +153,7 @@ def test_twenty_awards_have_distinct_ids(app: Flask) -> None:
 
 def test_share_ids_never_start_with_a_dash() -> None:
     """A share id is typed on the command line too (`microcred revoke ID`), where '-x' is an option."""
-    from issuer.issuance import new_public_id
+    from issuer.credentials.issuance import new_public_id
 
     ids = [new_public_id() for _ in range(5000)]  # about 80 would start with '-' if drawn unchecked
     assert not any(i.startswith("-") for i in ids)

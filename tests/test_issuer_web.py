@@ -6,7 +6,7 @@ import pytest
 
 from flask import Flask
 
-from issuer.catalog import get_record, set_status
+from issuer.catalog.versions import get_record, set_status
 
 DID_WEB = "did:web:badges.example.gov"
 

@@ -30,14 +30,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from issuer.accounts import hash_password
-from issuer.catalog import current_badge
-from issuer.issuance import issue_credential
+from issuer.people.accounts import hash_password
+from issuer.catalog.versions import current_badge
+from issuer.credentials.issuance import issue_credential
 from issuer.models import AuditEvent, Credential, CredentialOffer, User
-from issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, InvalidNonce, InvalidProof, issue_nonce
-from issuer.oid4vci.nonces import nonce_issued_at
-from issuer.oid4vci.proofs import verify_key_proof
-from issuer.status import change_status
+from issuer.credentials.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, InvalidNonce, InvalidProof, issue_nonce
+from issuer.credentials.oid4vci.nonces import nonce_issued_at
+from issuer.credentials.oid4vci.proofs import verify_key_proof
+from issuer.credentials.status_lists import change_status
 from verifier import verify_credential
 from verifier.multikey import did_key, encode_public_key, multibase_encode
 

@@ -18,11 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from issuer import create_app
-from issuer.accounts import DEMO_ACCOUNTS, hash_password, verify_password
-from issuer.auth import LOGIN_FAILED
-from issuer.invitations import LinkExpired, PasswordRejected, accept_invitation, invite
+from issuer.people.accounts import DEMO_ACCOUNTS, hash_password, verify_password
+from issuer.people.auth import LOGIN_FAILED
+from issuer.people.invitations import LinkExpired, PasswordRejected, accept_invitation, invite
 from issuer.models import AuditEvent, District, Enrolment, Invitation, LoginFailure, OutboxMessage, User
-from issuer.people import CAPS, CapReached, PeopleError, below_minimum, create_district, enrol, programme_year
+from issuer.people.districts import CAPS, CapReached, PeopleError, below_minimum, create_district, enrol, programme_year
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -13,7 +13,7 @@ from licensure_support import EDUCATOR_EMAIL, OTHER_BASE, credential, status_ent
 from verifier_support import new_key
 
 from badge_classes import load_catalog
-from issuer.verify_service import PdpRule
+from issuer.licensure.verification import PdpRule
 from verifier.presented import verify_presented
 from verifier.renewal import EXCLUSIONS, Educator, RenewalPolicy, TrustedIssuer, renewal_report
 from verifier.status import status_list_checker

@@ -25,10 +25,10 @@ from flask import Flask
 from pyld import jsonld
 from sqlalchemy import func, select
 
-from issuer.issuance import issue_credential
+from issuer.credentials.issuance import issue_credential
 from issuer.models import StatusEntry, StatusList
 from issuer.runtime import Runtime
-from issuer.status import list_credential
+from issuer.credentials.status_lists import list_credential
 from verifier import Status, verify_credential
 from verifier.schema import schema_problems
 from verifier.status import MIN_ENTRIES, decode_list

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from issuer.config import load_settings
 from issuer.errors import ConfigError
 from issuer.models import SurveyResponse
-from issuer.surveys import closes_on, opens_on
+from issuer.programme.surveys import closes_on, opens_on
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer.accounts import hash_password
+from issuer.people.accounts import hash_password
 from issuer.models import Attempt, Credential, District, Enrolment, Submission, SubmissionFile, User
-from issuer.people import programme_year
-from issuer.reviews import decide
+from issuer.people.districts import programme_year
+from issuer.workflow.reviews import decide
 
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # artifacts: a lesson plan (pdf, docx), a video or transcript (mp4, mov, pdf, docx)
@@ -455,7 +455,7 @@ def test_an_image_is_shown_inline(app: Flask, people: People, teacher: Teacher) 
     # No shipped class takes images, so the file row is added directly (as an upload would store it).
     sid = _start(teacher)
     png_path = app.extensions["microcred"].settings.uploads_dir
-    from issuer.uploads import store_upload
+    from issuer.workflow.uploads import store_upload
     stored = store_upload(io.BytesIO(PNG), filename="board.png", allowed=("png",), max_bytes=MiB, uploads_dir=png_path)
     with _db(app) as session:
         session.add(SubmissionFile(submission_id=sid, part_id="artifacts", artifact_index=1, sha256=stored.sha256,

@@ -17,7 +17,7 @@ from verifier_support import LocalSite
 
 from issuer.config import load_settings
 from issuer.errors import ConfigError
-from issuer.verify_service import fetch_policy
+from issuer.licensure.verification import fetch_policy
 from verifier.fetch import Fetcher, FetchError
 
 EMAIL = "beth@schools.example"

@@ -15,14 +15,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from issuer.auth import Forbidden
+from issuer.people.auth import Forbidden
 from issuer.models import Attempt, AuditEvent, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
 from issuer.models.work import seconds_between
-from issuer.people import programme_year
-from issuer.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
-from issuer.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
-from issuer.submissions import start, submit, withdraw
-from issuer.uploads import UploadRejected
+from issuer.people.districts import programme_year
+from issuer.workflow.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
+from issuer.workflow.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
+from issuer.workflow.submissions import start, submit, withdraw
+from issuer.workflow.uploads import UploadRejected
 from verifier import verify_credential
 
 SLUG = "questioning-higher-order"

@@ -15,10 +15,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..catalog import all_current
+from ..catalog.versions import all_current
 from ..models import AuditEvent, Credential
 from ..runtime import runtime
-from ..status import StatusChangeRefused, change_status, find_credential
+from ..credentials.status_lists import StatusChangeRefused, change_status, find_credential
 from .auth import roles_required
 
 bp = Blueprint("admin_credentials", __name__)

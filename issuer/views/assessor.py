@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from .. import reviews
-from ..catalog import all_current
+from ..workflow import reviews
+from ..catalog.versions import all_current
 from ..models import Credential, District, User
 from ..runtime import runtime
-from ..submissions import Work, now_utc
-from ..uploads import PREVIEWABLE
+from ..workflow.submissions import Work, now_utc
+from ..workflow.uploads import PREVIEWABLE
 from .auth import roles_required
 
 bp = Blueprint("assessor", __name__)

@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
+from ..people.auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
 from ..errors import IssuerError
-from ..invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
+from ..people.invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..models import LoginFailure, User
 from ..runtime import runtime
 

@@ -25,7 +25,7 @@ from badge_classes.images import badge_png, badge_svg
 from badge_classes.model import PART_KINDS
 from verifier.document_loader import OB_V3, VC_V2
 
-from .. import catalog as service
+from ..catalog import versions as service
 from ..errors import NotInitialisedError
 from ..runtime import runtime
 

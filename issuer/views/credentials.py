@@ -18,8 +18,8 @@ from verifier.status import status_list_checker
 
 from ..errors import IssuerError
 from ..models import Credential
-from ..sharing import display_name, linkedin_fields, public_url
-from ..status import our_status_lists
+from ..credentials.sharing import display_name, linkedin_fields, public_url
+from ..credentials.status_lists import our_status_lists
 from ..runtime import runtime
 
 bp = Blueprint("credentials", __name__)

@@ -18,15 +18,15 @@ from sqlalchemy import select
 
 from badge_classes import PATHWAYS
 
-from .. import programme_reports as reports
-from .. import research_export
+from ..programme import reports
+from ..programme import research_export
 from ..audit import record_event
-from ..auth import Forbidden
-from ..charts import bar_chart
-from ..dashboards import years_with_data
+from ..people.auth import Forbidden
+from ..programme.charts import bar_chart
+from ..programme.dashboards import years_with_data
 from ..errors import IssuerError
 from ..models import AuditEvent, User
-from ..people import check_year, district_for, programme_year
+from ..people.districts import check_year, district_for, programme_year
 from ..runtime import runtime
 from .auth import roles_required
 

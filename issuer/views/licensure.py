@@ -16,12 +16,12 @@ from verifier.renewal import EXCLUSIONS, renewal_report
 from verifier.report import Problem
 
 from .. import limiter
-from ..batch_jobs import BatchJobError, BatchJobNotFound, get_job, job_files, read_results, recent_jobs, submit_job
+from ..licensure.batch_jobs import BatchJobError, BatchJobNotFound, get_job, job_files, read_results, recent_jobs, submit_job
 from ..errors import IssuerError
-from ..licensure import educator_from, license_types, record_renewal, renewal_csv, verdict
+from ..licensure.reports import educator_from, license_types, record_renewal, renewal_csv, verdict
 from ..models import ACTIVE_BATCH_STATES
 from ..runtime import runtime
-from ..trusted_issuers import (
+from ..licensure.trusted_issuers import (
     RegistryError,
     add_entry,
     edit_entry,
@@ -31,7 +31,7 @@ from ..trusted_issuers import (
     our_issuer_ids,
     registry,
 )
-from ..verify_service import (
+from ..licensure.verification import (
     Presented,
     expand_upload,
     renewal_policy,

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import csrf
 from ..models import Credential
-from ..oid4vci import (InvalidRequest, InvalidToken, MissingToken, OAuthError, authorization_server_metadata,
+from ..credentials.oid4vci import (InvalidRequest, InvalidToken, MissingToken, OAuthError, authorization_server_metadata,
                        create_offer, credential_issuer_metadata, deliver_credential, exchange_code, issue_nonce,
                        offerable_credential, qr_svg)
 from ..runtime import runtime

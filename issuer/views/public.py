@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template
 
 from badge_classes import PATHWAYS
 
-from ..catalog import all_current
+from ..catalog.versions import all_current
 from ..errors import IssuerError
 from ..runtime import runtime
 

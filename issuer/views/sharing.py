@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..errors import IssuerError, UnknownAchievementError
 from ..models import Credential
 from ..runtime import runtime
-from ..sharing import (
+from ..credentials.sharing import (
     backpack,
     baked_png,
     baked_svg,

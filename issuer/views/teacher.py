@@ -19,15 +19,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from badge_classes.model import PART_KINDS
 
-from .. import submissions as service
-from .. import surveys
-from ..auth import Forbidden
+from ..workflow import submissions as service
+from ..programme import surveys
+from ..people.auth import Forbidden
 from ..errors import IssuerError, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
-from ..reviews import attempt_feedback, may_review
+from ..workflow.reviews import attempt_feedback, may_review
 from ..runtime import runtime
-from ..surveys import today as surveys_today
-from ..uploads import PREVIEWABLE, UploadRejected, content_path
+from ..programme.surveys import today as surveys_today
+from ..workflow.uploads import PREVIEWABLE, UploadRejected, content_path
 from .auth import load_user, roles_required
 
 bp = Blueprint("teacher", __name__)

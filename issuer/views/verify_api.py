@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from .. import csrf, limiter
 from ..errors import IssuerError
 from ..runtime import runtime
-from ..verify_service import Presented, expand_upload, session_verifier, unreadable_report
+from ..licensure.verification import Presented, expand_upload, session_verifier, unreadable_report
 
 bp = Blueprint("verify_api", __name__)
 csrf.exempt(bp)
