@@ -6,9 +6,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import IssuerError
-from .mail import LINK_KINDS, deliver_pending, link_in, pending_count, recent_mail
-from .runtime import runtime
+from ..errors import IssuerError
+from ..mail import LINK_KINDS, deliver_pending, link_in, pending_count, recent_mail
+from ..runtime import runtime
 
 
 def _database_failed(exc: SQLAlchemyError) -> click.ClickException:
@@ -81,7 +81,7 @@ def mail_digest(days: int) -> None:
     """Queue each district coordinator's digest of their district's activity (run it weekly)."""
     from datetime import datetime, timezone
 
-    from .programme.digest import queue_coordinator_digests
+    from ..programme.digest import queue_coordinator_digests
 
     rt = runtime()
     try:
@@ -101,7 +101,7 @@ def mail_reminders(days: int) -> None:
     """Queue an expiry reminder for each credential expiring soon (once per credential; run it daily)."""
     from datetime import datetime, timezone
 
-    from .credentials.expiry import queue_expiry_reminders
+    from ..credentials.expiry import queue_expiry_reminders
 
     rt = runtime()
     try:

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from badge_classes import BadgeClassError, Catalog, canonical_definition, load_catalog
 
-from .catalog.versions import SyncChange, all_current, get_record, history, set_status, sync_catalog, version_image
-from .config import load_settings
-from .errors import IssuerError
-from .runtime import runtime
+from ..catalog.versions import SyncChange, all_current, get_record, history, set_status, sync_catalog, version_image
+from ..config import load_settings
+from ..errors import IssuerError
+from ..runtime import runtime
 
 
 def sync_files(session: Session, catalog: Catalog, *, force: bool = False, actor: str = "cli:sync") -> list[SyncChange]:

@@ -18,20 +18,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from badge_classes import BadgeClassError
 from keys import KeyStoreError
 
-from . import create_app
-from .people.accounts import ensure_demo_accounts, ensure_demo_districts
-from .config import secret_key
-from .errors import IssuerError
-from .runtime import runtime
-from .bake_command import bake_command, unbake_command
-from .catalog_command import catalog_group, sync_files
-from .mail_command import mail_group
-from .people.districts import programme_year
-from .research_command import research_export_command
-from .reissue_command import reissue_command, revoke_key
-from .status_command import reinstate_command, revoke_command, suspend_command
-from .verify_command import verify_command
-from .licensure_command import batches_group, issuers_group, verify_batch_command
+from .. import create_app
+from ..people.accounts import ensure_demo_accounts, ensure_demo_districts
+from ..config import secret_key
+from ..errors import IssuerError
+from ..runtime import runtime
+from .bake import bake_command, unbake_command
+from .catalog import catalog_group, sync_files
+from .mail import mail_group
+from ..people.districts import programme_year
+from .research import research_export_command
+from .reissue import reissue_command, revoke_key
+from .status import reinstate_command, revoke_command, suspend_command
+from .verify import verify_command
+from .licensure import batches_group, issuers_group, verify_batch_command
 
 
 def register(app: Flask) -> None:
@@ -64,7 +64,7 @@ def init_command(demo: bool) -> None:
     current_app.config["SECRET_KEY"] = secret_key(settings, create=True)
     try:
         rt.database.upgrade()
-        from .identity import IssuerIdentity
+        from ..identity import IssuerIdentity
 
         identity = IssuerIdentity.open(settings, create_passphrase=True)
         active = identity.store.ensure_active()
@@ -83,7 +83,7 @@ def init_command(demo: bool) -> None:
     try:
         with rt.database.transaction() as session:
             changes = sync_files(session, rt.catalog)
-            from .licensure.trusted_issuers import ensure_own_issuer
+            from ..licensure.trusted_issuers import ensure_own_issuer
 
             recognised = ensure_own_issuer(session, settings)  # the licensure office recognises us
     except SQLAlchemyError as exc:
@@ -114,9 +114,9 @@ def init_command(demo: bool) -> None:
 @with_appcontext
 def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str | None) -> None:
     """Award a micro-credential directly (administrator): signs, records, prints the credential."""
-    from .catalog.versions import current_badge
-    from .credentials.expiry import valid_until_for
-    from .credentials.issuance import issue_credential
+    from ..catalog.versions import current_badge
+    from ..credentials.expiry import valid_until_for
+    from ..credentials.issuance import issue_credential
 
     rt = runtime()
     now = datetime.now(timezone.utc).replace(microsecond=0)

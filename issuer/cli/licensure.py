@@ -11,12 +11,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .licensure.batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, purge_expired, record_progress
-from .errors import IssuerError
-from .runtime import runtime
-from .licensure.trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
-from .licensure.batch import BatchContext, BatchInputError, describe_progress, renewal_path, run_batch
-from .licensure.verification import fetch_policy, own_data, renewal_policy
+from ..licensure.batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, purge_expired, record_progress
+from ..errors import IssuerError
+from ..runtime import runtime
+from ..licensure.trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
+from ..licensure.batch import BatchContext, BatchInputError, describe_progress, renewal_path, run_batch
+from ..licensure.verification import fetch_policy, own_data, renewal_policy
 
 JOB_PROGRESS_SECONDS = 1.0  # a web job's record is written at most this often
 

@@ -8,8 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from keys import KeyStoreError
 
-from .errors import IssuerError
-from .runtime import runtime
+from ..errors import IssuerError
+from ..runtime import runtime
 
 ACTOR = "cli:administrator"
 
@@ -31,8 +31,8 @@ def _database_failed(exc: SQLAlchemyError) -> click.ClickException:
 def reissue_command(credential_id: str, reason: str, revoke_old: bool, name: str | None,
                     current_version: bool) -> None:
     """Replace a credential (a changed name, a new key, a corrected version) with a new one."""
-    from .credentials.reissue import reissue
-    from .credentials.status_lists import find_credential
+    from ..credentials.reissue import reissue
+    from ..credentials.status_lists import find_credential
 
     rt = runtime()
     old_status = "revoked" if revoke_old else "suspended"
@@ -55,8 +55,8 @@ def reissue_command(credential_id: str, reason: str, revoke_old: bool, name: str
 def revoke_key(key_id: str, reason: str, reissue: bool) -> None:
     """Mark the key compromised (or, with `reissue`, go on after an earlier revocation), re-sign the
     status lists, list what it signed and, with `reissue`, re-issue every active one."""
-    from .audit import record_event
-    from .credentials.compromise import resign_status_lists, signed_by
+    from ..audit import record_event
+    from ..credentials.compromise import resign_status_lists, signed_by
 
     rt = runtime()
     try:
@@ -93,7 +93,7 @@ def revoke_key(key_id: str, reason: str, reissue: bool) -> None:
 
 
 def _reissue_all(key_id: str, reason: str, total: int) -> None:
-    from .credentials.compromise import reissue_signed_by
+    from ..credentials.compromise import reissue_signed_by
 
     rt = runtime()
     counts = {"reissued": 0, "skipped": 0, "failed": 0}

@@ -11,10 +11,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import IssuerError
-from .people.districts import check_year, programme_year
-from .programme.research_export import write_file
-from .runtime import runtime
+from ..errors import IssuerError
+from ..people.districts import check_year, programme_year
+from ..programme.research_export import write_file
+from ..runtime import runtime
 
 
 @click.command("research-export")

@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from keys import KeyStoreError
 
-from .errors import IssuerError
-from .runtime import runtime
-from .credentials.status_lists import change_status, find_credential
+from ..errors import IssuerError
+from ..runtime import runtime
+from ..credentials.status_lists import change_status, find_credential
 
 ACTOR = "cli:administrator"
 _DONE = {"revoked": "Revoked", "suspended": "Suspended", "active": "Reinstated"}
