@@ -38,15 +38,16 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - report any database failure in one clear line
             reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
             raise NotInitialisedError(
-                f"The database {self._safe_url()} cannot be used ({reason}). If it is new, run `microcred init`."
+                f"The database {self.database_label()} cannot be used ({reason}). If it is new, run `microcred init`."
             ) from None
         if not current:
             raise NotInitialisedError(
-                f"The database {self._safe_url()} is not initialised or not up to date: run `microcred init`."
+                f"The database {self.database_label()} is not initialised or not up to date: run `microcred init`."
             )
         self.identity().store.active()
 
-    def _safe_url(self) -> str:
+    def database_label(self) -> str:
+        """The database URL without user and password, for messages."""
         url = self.database.url
         return url.split("@")[-1] if "@" in url else url
 

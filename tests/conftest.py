@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import TEST_DATABASE_ENV, TEST_PASSPHRASE, reset_postgres, scrub_environment
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from issuer import create_app
+
+from app_support import TEST_DATABASE_ENV, TEST_PASSPHRASE, reset_postgres, scrub_environment
 
 DID_WEB_BASE_URL = "https://badges.example.gov"
 

@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -27,10 +26,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from badge_classes import canonical_definition, load_definition
-from issuer.people.accounts import hash_password
-from issuer.catalog.versions import badge_version, current_badge, get_record, history, version_image
 from issuer.catalog.form import form_values
+from issuer.catalog.versions import badge_version, current_badge, get_record, history, version_image
 from issuer.models import AuditEvent, BadgeClassRecord, BadgeClassVersion, User
+from issuer.people.accounts import hash_password
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SOURCE = "questioning-higher-order"  # a shipped class that is only read here: new classes copy it

@@ -1,6 +1,6 @@
 """The assessor's pages through the real app, with real CSRF tokens.
 
-Submissions are made through issuer.submissions (start, save every part, upload real small files,
+Submissions are made through issuer.workflow.submissions (start, save every part, upload real small files,
 submit) by teachers enrolled for this programme year. One initialised instance serves the module;
 apps with other settings (blind_review, assessor_own_district) open the same instance and database.
 Tests stay apart by each making its own teachers and submissions.
@@ -21,20 +21,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
 from issuer import create_app
-from issuer.workflow import reviews, submissions
-from issuer.people.accounts import hash_password
 from issuer.credentials.evidence import digest_sri, ni_uri
 from issuer.models import Attempt, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
+from issuer.people.accounts import hash_password
 from issuer.people.districts import programme_year
+from issuer.workflow import reviews, submissions
 from issuer.workflow.submissions import now_utc
 from verifier import verify_credential
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # criteria: context, question-plan, questioning-in-class, impact

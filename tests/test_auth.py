@@ -14,15 +14,16 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from issuer import create_app
+from issuer.models import LoginFailure, User
 from issuer.people.accounts import DEMO_ACCOUNTS, hash_password
 from issuer.people.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
-from issuer.models import LoginFailure, User
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 WRONG = "Tr0ub4dor&3-but-wrong"

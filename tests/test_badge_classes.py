@@ -19,8 +19,17 @@ import pytest
 import yaml
 from PIL import Image
 
-from badge_classes import (BadgeClass, Catalog, CatalogInvalid, DefinitionInvalid, PdpPolicy, content_hash,
-                           load_catalog, parse_definition, to_achievement)
+from badge_classes import (
+    BadgeClass,
+    Catalog,
+    CatalogInvalid,
+    DefinitionInvalid,
+    PdpPolicy,
+    content_hash,
+    load_catalog,
+    parse_definition,
+    to_achievement,
+)
 from badge_classes.catalog import PACKAGE_CATALOG
 from badge_classes.pdp import parse_policy
 from verifier.canonicalization import canonicalize

@@ -21,8 +21,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from issuer.people.accounts import hash_password
 from issuer.models import Credential, District, Enrolment, User
+from issuer.people.accounts import hash_password
 from issuer.people.districts import programme_year
 from verifier import verify_credential
 

@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 import test_browser_flow as flow
 from flask import Flask
-from licensure_support import EDUCATOR_EMAIL, issue_ours
-from programme_support import WORK, build
 from sqlalchemy import select
 from test_browser_flow import _FOCUS_VISIBLE, _UNLABELLED, PASSWORD, SCREENSHOTS, Person
 
-from issuer.people.accounts import hash_password
 from issuer.models import SurveyResponse, User
+from issuer.people.accounts import hash_password
+
+from licensure_support import EDUCATOR_EMAIL, issue_ours
+from programme_support import WORK, build
 
 QUESTIONING = "Questioning: Higher-Order Questions"
 browser, live_server = flow.browser, flow.live_server  # the fixtures (Chromium, the app on a real port)

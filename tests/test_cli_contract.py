@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from sqlalchemy import MetaData, func, select
 
-from issuer.people.accounts import DEMO_ACCOUNTS, verify_password
 from issuer.models import AuditEvent, Credential, User
+from issuer.people.accounts import DEMO_ACCOUNTS, verify_password
 from issuer.runtime import Runtime
 from keys.sealing import unseal
 from verifier.multikey import did_key

@@ -23,14 +23,14 @@ from sqlalchemy import func, select
 
 from badge_classes import DefinitionInvalid, canonical_definition, content_hash, load_catalog, parse_definition
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer.catalog.versions import current_badge
 from issuer.catalog.form import definition_from_form, form_values
+from issuer.catalog.versions import current_badge
 from issuer.credentials.expiry import RENEWAL_WINDOW, add_months, queue_expiry_reminders, valid_until_for
 from issuer.credentials.issuance import issue_credential
+from issuer.credentials.status_lists import change_status, our_status_lists
 from issuer.models import AuditEvent, Credential, District, Enrolment, OutboxMessage, User
 from issuer.people.districts import programme_year
 from issuer.workflow.reviews import decide
-from issuer.credentials.status_lists import change_status, our_status_lists
 from issuer.workflow.submissions import SubmissionError, add_file, load, save_part, start, submit
 from verifier import verify_credential
 from verifier.report import Status

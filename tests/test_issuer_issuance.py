@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import issuer.credentials.issuance as issuance
-from issuer.errors import CredentialInvalidError, InvalidRecipientError
 from issuer.credentials.issuance import issue_credential, sign_credential
+from issuer.errors import CredentialInvalidError, InvalidRecipientError
 from issuer.models import AuditEvent, Credential
 from issuer.runtime import Runtime
 from verifier import verify_credential

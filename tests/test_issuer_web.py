@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from flask import Flask
 
 from issuer.catalog.versions import get_record, set_status

@@ -9,16 +9,17 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from licensure_support import EDUCATOR_EMAIL, credential, csrf_token, issue_ours, make_user, sign_in
 from sqlalchemy import select
-from verifier_support import new_key
 
 from badge_classes import load_catalog
 from badge_classes.images import badge_png
 from issuer.models import AuditEvent, TrustedIssuerRecord
 from verifier.baking import bake_png
+
+from app_support import clean_environment, initialised_app, module_config
+from licensure_support import EDUCATOR_EMAIL, credential, csrf_token, issue_ours, make_user, sign_in
+from verifier_support import new_key
 
 STRANGER = new_key()
 PAGES = ["/licensure/", "/licensure/verify", "/licensure/renewal", "/licensure/batch", "/licensure/issuers"]

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from app_support import clean_environment, initialised_app, module_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +27,8 @@ from issuer.config import Settings
 from issuer.errors import ConfigError
 from issuer.mail import SmtpTarget, deliver_pending, queue_mail, recent_mail
 from issuer.models import OutboxMessage
+
+from app_support import clean_environment, initialised_app, module_config
 
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-smtp-password"
 

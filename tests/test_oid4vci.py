@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import qrcode
-from app_support import clean_environment, initialised_app, module_config
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -30,16 +29,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from issuer.people.accounts import hash_password
 from issuer.catalog.versions import current_badge
 from issuer.credentials.issuance import issue_credential
-from issuer.models import AuditEvent, Credential, CredentialOffer, User
 from issuer.credentials.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, InvalidNonce, InvalidProof, issue_nonce
 from issuer.credentials.oid4vci.nonces import nonce_issued_at
 from issuer.credentials.oid4vci.proofs import verify_key_proof
 from issuer.credentials.status_lists import change_status
+from issuer.models import AuditEvent, Credential, CredentialOffer, User
+from issuer.people.accounts import hash_password
 from verifier import verify_credential
 from verifier.multikey import did_key, encode_public_key, multibase_encode
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "a long enough password"
 SLUG = "questioning-higher-order"

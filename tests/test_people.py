@@ -12,17 +12,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from issuer import create_app
+from issuer.models import AuditEvent, District, Enrolment, Invitation, LoginFailure, OutboxMessage, User
 from issuer.people.accounts import DEMO_ACCOUNTS, hash_password, verify_password
 from issuer.people.auth import LOGIN_FAILED
-from issuer.people.invitations import LinkExpired, PasswordRejected, accept_invitation, invite
-from issuer.models import AuditEvent, District, Enrolment, Invitation, LoginFailure, OutboxMessage, User
 from issuer.people.districts import CAPS, CapReached, PeopleError, below_minimum, create_district, enrol, programme_year
+from issuer.people.invitations import LinkExpired, PasswordRejected, accept_invitation, invite
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"

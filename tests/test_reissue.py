@@ -22,19 +22,19 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer.credentials import compromise
 from issuer.catalog.versions import current_badge
-from issuer.errors import CredentialInvalidError
+from issuer.credentials import compromise
 from issuer.credentials.evidence import evidence_entries, results
 from issuer.credentials.expiry import add_months, valid_until_for
 from issuer.credentials.issuance import issue_credential
-from issuer.models import AuditEvent, Credential, OutboxMessage, StatusList, User
 from issuer.credentials.reissue import ReissueRefused, reissue
 from issuer.credentials.status_lists import change_status, our_status_lists
+from issuer.errors import CredentialInvalidError
+from issuer.models import AuditEvent, Credential, OutboxMessage, StatusList, User
 from verifier import verify_credential
 from verifier.canonicalization import canonicalize
-from verifier.schema import schema_problems
 from verifier.report import Status
+from verifier.schema import schema_problems
 from verifier.status import status_list_checker
 
 SLUG = "questioning-higher-order"

@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
-from issuer.people.accounts import hash_password
-from issuer.credentials.issuance import issue_credential
 from issuer.catalog.versions import current_badge
+from issuer.credentials.issuance import issue_credential
 from issuer.models import AuditEvent, Credential, User
+from issuer.people.accounts import hash_password
 from verifier import verify_credential
 from verifier.baking import unbake_png, unbake_svg
 

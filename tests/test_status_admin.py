@@ -22,10 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from issuer.people.accounts import hash_password
 from issuer.credentials.issuance import issue_credential
-from issuer.models import AuditEvent, Credential, OutboxMessage, StatusEntry, StatusList, User
 from issuer.credentials.status_lists import StatusChangeRefused, change_status, find_credential
+from issuer.models import AuditEvent, Credential, OutboxMessage, StatusEntry, StatusList, User
+from issuer.people.accounts import hash_password
 from verifier.status import read_status
 
 SLUG = "questioning-higher-order"

@@ -26,9 +26,9 @@ from pyld import jsonld
 from sqlalchemy import func, select
 
 from issuer.credentials.issuance import issue_credential
+from issuer.credentials.status_lists import list_credential
 from issuer.models import StatusEntry, StatusList
 from issuer.runtime import Runtime
-from issuer.credentials.status_lists import list_credential
 from verifier import Status, verify_credential
 from verifier.schema import schema_problems
 from verifier.status import MIN_ENTRIES, decode_list

@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from programme_support import WORK, YEAR, Programme, build, csrf_token, signed_in
 from sqlalchemy import func, select
 
 from issuer.config import load_settings
 from issuer.errors import ConfigError
 from issuer.models import SurveyResponse
 from issuer.programme.surveys import closes_on, opens_on
+
+from app_support import clean_environment, initialised_app, module_config
+from programme_support import WORK, YEAR, Programme, build, csrf_token, signed_in
 
 
 @pytest.fixture(scope="module")

@@ -18,17 +18,18 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer.people.accounts import hash_password
 from issuer.models import Attempt, Credential, District, Enrolment, Submission, SubmissionFile, User
+from issuer.people.accounts import hash_password
 from issuer.people.districts import programme_year
 from issuer.workflow.reviews import decide
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # artifacts: a lesson plan (pdf, docx), a video or transcript (mp4, mov, pdf, docx)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from verifier_support import LocalSite
 
 from verifier.fetch import Fetcher, FetchError, FetchPolicy, did_web_url, is_public_address
+
+from verifier_support import LocalSite
 
 DOC = {"id": "https://example.org/doc.json", "hello": "world"}
 

@@ -9,14 +9,15 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from licensure_support import EDUCATOR_EMAIL, RecordingServer, credential, issue_ours, make_user, sign_in
-from verifier_support import OB30, new_key
 
 from badge_classes import load_catalog
 from badge_classes.images import badge_png, badge_svg
 from verifier.baking import bake_png, bake_svg, unbake_png, unbake_svg
+
+from app_support import clean_environment, initialised_app, module_config
+from licensure_support import EDUCATOR_EMAIL, RecordingServer, credential, issue_ours, make_user, sign_in
+from verifier_support import OB30, new_key
 
 KEY = new_key()
 

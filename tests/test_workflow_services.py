@@ -15,13 +15,33 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from issuer.people.auth import Forbidden
-from issuer.models import Attempt, AuditEvent, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
+from issuer.models import (
+    Attempt,
+    AuditEvent,
+    Credential,
+    District,
+    Enrolment,
+    Judgement,
+    OutboxMessage,
+    Submission,
+    User,
+)
 from issuer.models.work import seconds_between
+from issuer.people.auth import Forbidden
 from issuer.people.districts import programme_year
 from issuer.workflow.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
-from issuer.workflow.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
-from issuer.workflow.submissions import start, submit, withdraw
+from issuer.workflow.submissions import (
+    Incomplete,
+    LimitReached,
+    StaleForm,
+    SubmissionError,
+    add_file,
+    load,
+    save_part,
+    start,
+    submit,
+    withdraw,
+)
 from issuer.workflow.uploads import UploadRejected
 from verifier import verify_credential
 

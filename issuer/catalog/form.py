@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from badge_classes import BadgeClass, Catalog, DefinitionInvalid, canonical_definition, check_image, parse_definition
 from badge_classes.schema import SLUG
 
-from .versions import SyncChange, get_record, record_definition, version_image
 from ..errors import IssuerError, UnknownAchievementError
+from .versions import SyncChange, get_record, record_definition, version_image
 
 SIMPLE_FIELDS = ("slug", "title", "description", "pathway", "category", "competency", "key_method_summary",
                  "estimated_hours", "tags", "status")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from badge_classes import (Alignment, BadgeClass, Catalog, canonical_definition, content_hash, parse_definition)
+from badge_classes import Alignment, BadgeClass, Catalog, canonical_definition, content_hash, parse_definition
 
 from ..audit import record_event
 from ..errors import IssuerError, UnknownAchievementError

@@ -7,14 +7,12 @@ from pathlib import Path
 import click
 import yaml
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from badge_classes import BadgeClassError, Catalog, canonical_definition, load_catalog
+from badge_classes import Catalog, canonical_definition, load_catalog
 
 from ..catalog.versions import SyncChange, all_current, get_record, history, set_status, sync_catalog, version_image
 from ..config import load_settings
-from ..errors import IssuerError
 from ..runtime import runtime
 
 
@@ -23,17 +21,11 @@ def sync_files(session: Session, catalog: Catalog, *, force: bool = False, actor
 
 
 def _database(fn):
-    """Run `fn(session)` in one transaction; database and catalogue errors become one-line messages."""
+    """Run `fn(session)` in one transaction of an initialised instance."""
     rt = runtime()
-    try:
-        rt.require_initialised()
-        with rt.database.transaction() as session:
-            return fn(session)
-    except IssuerError as exc:
-        raise click.ClickException(exc.message) from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise click.ClickException(f"The database {rt._safe_url()} cannot be used: {reason}") from None
+    rt.require_initialised()
+    with rt.database.transaction() as session:
+        return fn(session)
 
 
 @click.group("catalog")
@@ -46,11 +38,7 @@ def catalog_group() -> None:
               help="Catalogue directory (default: MICROCRED_CATALOG_DIR or the shipped catalogue).")
 def catalog_validate(directory: Path | None) -> None:
     """Check every definition file without starting anything; exit 1 listing each problem."""
-    directory = directory or load_settings().catalog_dir
-    try:
-        catalog = load_catalog(directory)
-    except BadgeClassError as exc:
-        raise click.ClickException(f"The catalogue is invalid:\n{exc.message}") from None
+    catalog = load_catalog(directory or load_settings().catalog_dir)  # BadgeClassError: cli/errors.py lists it
     by_pathway: dict[str, int] = {}
     for badge in catalog.badge_classes.values():
         by_pathway[badge.pathway_name] = by_pathway.get(badge.pathway_name, 0) + 1

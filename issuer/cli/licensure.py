@@ -11,12 +11,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..licensure.batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, purge_expired, record_progress
 from ..errors import IssuerError
-from ..runtime import runtime
-from ..licensure.trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
 from ..licensure.batch import BatchContext, BatchInputError, describe_progress, renewal_path, run_batch
+from ..licensure.batch_jobs import JobAbandoned, begin_job, fail_job, finish_job, purge_expired, record_progress
+from ..licensure.trusted_issuers import add_entry, end_entry, list_entries, our_issuer_ids, registry
 from ..licensure.verification import fetch_policy, own_data, renewal_policy
+from ..runtime import runtime
 
 JOB_PROGRESS_SECONDS = 1.0  # a web job's record is written at most this often
 
@@ -165,12 +165,9 @@ def issuers_list() -> None:
 @with_appcontext
 def issuers_add(issuer_id: str, name: str, since: date, until: date | None, note: str) -> None:
     """Recognise an issuer (a DID or URL)."""
-    try:
-        with runtime().database.transaction() as session:
-            add_entry(session, issuer_id=issuer_id, name=name, since=since, until=until, note=note,
-                      actor="cli:licensure")
-    except IssuerError as exc:
-        raise click.ClickException(exc.message) from None
+    with runtime().database.transaction() as session:
+        add_entry(session, issuer_id=issuer_id, name=name, since=since, until=until, note=note,
+                  actor="cli:licensure")
     click.echo(f"Recognised {issuer_id} ({name}) from {since}" + (f" until {until}" if until else ""))
 
 
@@ -181,11 +178,8 @@ def issuers_add(issuer_id: str, name: str, since: date, until: date | None, note
 @with_appcontext
 def issuers_end(issuer_id: str, until: date, reason: str) -> None:
     """Stop recognising an issuer after a date; credentials earned until then still count."""
-    try:
-        with runtime().database.transaction() as session:
-            end_entry(session, issuer_id, until=until, actor="cli:licensure", reason=reason)
-    except IssuerError as exc:
-        raise click.ClickException(exc.message) from None
+    with runtime().database.transaction() as session:
+        end_entry(session, issuer_id, until=until, actor="cli:licensure", reason=reason)
     click.echo(f"{issuer_id} is recognised until {until}")
 
 

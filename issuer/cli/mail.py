@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import IssuerError
+from ..credentials.expiry import queue_expiry_reminders
 from ..mail import LINK_KINDS, deliver_pending, link_in, pending_count, recent_mail
+from ..programme.digest import queue_coordinator_digests
 from ..runtime import runtime
-
-
-def _database_failed(exc: SQLAlchemyError) -> click.ClickException:
-    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-    return click.ClickException(f"The database {runtime()._safe_url()} cannot be used: {reason}")
 
 
 @click.group("mail")
@@ -28,20 +25,15 @@ def mail_group() -> None:
 def mail_send(limit: int) -> None:
     """Deliver pending messages over SMTP (MICROCRED_SMTP_URL); exit 1 when any failed."""
     rt = runtime()
-    try:
-        if not rt.settings.smtp_url:
-            with rt.database.transaction() as session:
-                waiting = pending_count(session)
-            click.echo(f"Mail is not configured (set MICROCRED_SMTP_URL): nothing sent; {waiting} message(s) "
-                       "pending (see `microcred mail list`).")
-            return
-        sent, failed = deliver_pending(rt.database, rt.settings, limit=limit)
+    if not rt.settings.smtp_url:
         with rt.database.transaction() as session:
             waiting = pending_count(session)
-    except IssuerError as exc:
-        raise click.ClickException(exc.message) from None
-    except SQLAlchemyError as exc:
-        raise _database_failed(exc) from None
+        click.echo(f"Mail is not configured (set MICROCRED_SMTP_URL): nothing sent; {waiting} message(s) "
+                   "pending (see `microcred mail list`).")
+        return
+    sent, failed = deliver_pending(rt.database, rt.settings, limit=limit)
+    with rt.database.transaction() as session:
+        waiting = pending_count(session)
     click.echo(f"Sent {sent}, failed {failed}; {waiting} pending.")
     if failed:
         raise click.ClickException("Some messages were not sent: `microcred mail list --pending` shows why.")
@@ -55,11 +47,8 @@ def mail_send(limit: int) -> None:
 def mail_list(pending: bool, to: str | None, limit: int) -> None:
     """The newest messages: when queued, to whom, subject, status (and, without SMTP, the link)."""
     rt = runtime()
-    try:
-        with rt.database.transaction() as session:
-            messages = recent_mail(session, to=to, pending=pending, limit=limit)
-    except SQLAlchemyError as exc:
-        raise _database_failed(exc) from None
+    with rt.database.transaction() as session:
+        messages = recent_mail(session, to=to, pending=pending, limit=limit)
     for m in messages:
         if m.sent_at:
             status = f"sent {m.sent_at:%Y-%m-%dT%H:%M:%SZ}"
@@ -79,17 +68,10 @@ def mail_list(pending: bool, to: str | None, limit: int) -> None:
 @with_appcontext
 def mail_digest(days: int) -> None:
     """Queue each district coordinator's digest of their district's activity (run it weekly)."""
-    from datetime import datetime, timezone
-
-    from ..programme.digest import queue_coordinator_digests
-
     rt = runtime()
-    try:
-        with rt.database.transaction() as session:
-            queued = queue_coordinator_digests(session, days=days, now=datetime.now(timezone.utc),
-                                               public_url=rt.settings.public_url)
-    except SQLAlchemyError as exc:
-        raise _database_failed(exc) from None
+    with rt.database.transaction() as session:
+        queued = queue_coordinator_digests(session, days=days, now=datetime.now(timezone.utc),
+                                           public_url=rt.settings.public_url)
     click.echo(f"Queued {queued} coordinator digest(s); `microcred mail send` delivers them.")
 
 
@@ -99,16 +81,9 @@ def mail_digest(days: int) -> None:
 @with_appcontext
 def mail_reminders(days: int) -> None:
     """Queue an expiry reminder for each credential expiring soon (once per credential; run it daily)."""
-    from datetime import datetime, timezone
-
-    from ..credentials.expiry import queue_expiry_reminders
-
     rt = runtime()
-    try:
-        with rt.database.transaction() as session:
-            queued = queue_expiry_reminders(session, within_days=days, now=datetime.now(timezone.utc),
-                                            public_url=rt.settings.public_url)
-    except SQLAlchemyError as exc:
-        raise _database_failed(exc) from None
+    with rt.database.transaction() as session:
+        queued = queue_expiry_reminders(session, within_days=days, now=datetime.now(timezone.utc),
+                                        public_url=rt.settings.public_url)
     click.echo(f"Queued {queued} expiry reminder(s) for credentials expiring within {days} days; "
                "`microcred mail send` delivers them.")

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import IssuerError
 from ..people.districts import check_year, programme_year
 from ..programme.research_export import write_file
 from ..runtime import runtime
@@ -29,16 +27,10 @@ def research_export_command(out: Path, years: tuple[str, ...], with_comments: bo
     """Write the de-identified research export (zip of CSV files and a data dictionary)."""
     rt = runtime()
     now = datetime.now(UTC)
-    try:
-        chosen = sorted({check_year(y) for y in years}) or [programme_year(now.date())]
-        rt.require_initialised()
-        with rt.database.transaction() as session:
-            result = write_file(session, out, settings=rt.settings, years=chosen, actor=actor,
-                                include_comments=with_comments, now=now)
-    except IssuerError as exc:
-        raise click.ClickException(exc.message) from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise click.ClickException(f"The database {rt._safe_url()} cannot be used: {reason}") from None
+    chosen = sorted({check_year(y) for y in years}) or [programme_year(now.date())]
+    rt.require_initialised()
+    with rt.database.transaction() as session:
+        result = write_file(session, out, settings=rt.settings, years=chosen, actor=actor,
+                            include_comments=with_comments, now=now)
     rows = ", ".join(f"{name} {n}" for name, n in result.rows.items())
     click.echo(f"Wrote {out} ({result.size} bytes, sha256 {result.sha256}) for {', '.join(chosen)}: {rows}.")

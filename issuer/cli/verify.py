@@ -17,11 +17,11 @@ from verifier import Problem
 from verifier.inputs import UnreadableInput, read_presented
 from verifier.report import Check, Status, VerificationReport
 
+from ..credentials.status_lists import our_status_lists, status_url
 from ..errors import IssuerError
 from ..identity import IssuerIdentity
-from ..runtime import runtime
-from ..credentials.status_lists import our_status_lists, status_url
 from ..licensure.verification import Verifier, fetch_policy, fetcher_for
+from ..runtime import runtime
 
 _SYMBOL = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.WARNING: "warn", Status.SKIPPED: "skip"}
 

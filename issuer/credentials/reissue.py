@@ -24,8 +24,9 @@ from ..audit import record_event
 from ..catalog.versions import badge_version, current_badge
 from ..errors import IssuerError
 from ..identity import IssuerIdentity
-from .issuance import issue_credential
+from ..mail import queue_mail
 from ..models import Credential, User
+from .issuance import issue_credential
 from .status_lists import change_status
 
 OLD_STATUSES = ("revoked", "suspended")
@@ -134,8 +135,6 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _notify(session: Session, old: Credential, new: Credential, old_status: str, reason: str, base_url: str) -> None:
-    from ..mail import queue_mail
-
     title = json.loads(new.document)["credentialSubject"]["achievement"]["name"]
     queue_mail(session, to=new.recipient_email, kind="credential_reissued",
                subject=f"Your credential “{title}” was re-issued",

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,8 +28,8 @@ from verifier.timeutil import parse_datetime
 from ..audit import record_event
 from ..catalog.versions import badge_version, version_image
 from ..errors import IssuerError, UnknownAchievementError
-from .issuance import new_public_id
 from ..models import Credential, User
+from .issuance import new_public_id
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 
@@ -119,8 +120,6 @@ def baked_svg(session: Session, row: Credential) -> str:
 
 
 def _as_png(data: bytes) -> bytes:
-    from PIL import Image
-
     with Image.open(io.BytesIO(data)) as img:
         buffer = io.BytesIO()
         img.convert("RGBA").save(buffer, format="PNG")

@@ -26,6 +26,7 @@ from verifier.status import MIN_ENTRIES, encode_list, write_status
 from ..audit import record_event
 from ..errors import IssuerError, UnknownAchievementError
 from ..identity import IssuerIdentity
+from ..mail import queue_mail
 from ..models import Credential, StatusEntry, StatusList
 
 PURPOSE, STATUS_SIZE, ENTRIES = "message", 2, MIN_ENTRIES
@@ -129,8 +130,6 @@ def _allowed(current: str, new: str) -> None:
 
 
 def _notify(session: Session, credential: Credential, verb: str, reason: str) -> None:
-    from ..mail import queue_mail
-
     title = json.loads(credential.document)["credentialSubject"]["achievement"]["name"]
     queue_mail(session, to=credential.recipient_email, kind="credential_status",
                subject=f"Your credential “{title}” was {verb}",

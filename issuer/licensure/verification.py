@@ -29,9 +29,9 @@ from verifier.report import Problem, VerificationReport
 from verifier.status import TrustedLists, status_list_checker
 
 from ..config import Settings, parse_thresholds
+from ..credentials.status_lists import our_status_lists, status_url
 from ..identity import IssuerIdentity
 from ..models import StatusList
-from ..credentials.status_lists import our_status_lists, status_url
 
 ZIP_MAX_ENTRIES = 2000
 ZIP_MAX_ENTRY_BYTES = 10 * 1024 * 1024  # a baked image is at most 10 MB (verifier.baking)

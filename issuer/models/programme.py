@@ -54,7 +54,7 @@ class SurveyResponse(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every edit; stale forms are refused
 
 
-# Indexes the dashboards read (issuer/dashboards.py). Declared here, beside the programme data,
+# Indexes the dashboards read (issuer/programme/dashboards.py). Declared here, beside the programme data,
 # so the workflow's own models stay as they are. Each covers its query, so SQLite reads the index
 # alone, and those of the year's figures lead with the year and the grouping columns, so the rows
 # come out already grouped (no sort). Migration 0007 creates them.

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .accounts import hash_password, verify_password
 from ..errors import IssuerError
 from ..models import LoginFailure, User
+from .accounts import hash_password, verify_password
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from badge_classes import PATHWAYS
 
-from .accounts import ROLES
 from ..audit import record_event
-from .auth import Forbidden
 from ..errors import IssuerError
 from ..models import District, Enrolment, User
+from .accounts import ROLES
+from .auth import Forbidden
 
 CAPS = {"teacher-leader": 14, "team": 100}  # participants per district, pathway and programme year
 MINIMUM_TEACHERS = 10  # a district invites at least this many teachers

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from badge_classes import PATHWAYS
 
-from .accounts import ROLES, hash_password
 from ..audit import record_event
-from .auth import Forbidden
 from ..config import Settings
 from ..errors import IssuerError
 from ..mail import queue_mail
 from ..models import District, Invitation, LoginFailure, PasswordReset, User
+from .accounts import ROLES, hash_password
+from .auth import Forbidden
 from .districts import Conflict, PeopleError, check_cap, check_pathway, check_year, enrol
 
 INVITATION_LIFETIME = timedelta(days=14)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..catalog.versions import badge_from_version
 from ..models import Attempt, BadgeClassRecord, BadgeClassVersion, District, Enrolment, Submission, User
-from ..people.districts import CAPS
+from ..people.districts import CAPS, programme_year
 
 DECIDED = ("earned", "not_yet")
 DAY = 86400.0  # seconds
@@ -383,8 +383,6 @@ def review_queue_age(session: Session, *, now: datetime, district_id: int | None
 
 def years_with_data(session: Session, today: date) -> list[str]:
     """Programme years that have enrolments, newest first (the current one always)."""
-    from ..people.districts import programme_year
-
     years = set(session.scalars(select(Enrolment.year).distinct())) | {programme_year(today)}
     return sorted(years, reverse=True)
 

@@ -1,4 +1,4 @@
-"""The dashboards' tables: figures from issuer.dashboards shaped as captioned tables, which the
+"""The dashboards' tables: figures from issuer.programme.dashboards shaped as captioned tables, which the
 pages show (beside their charts) and the CSV downloads write, so both always say the same."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from badge_classes import PATHWAYS
 
-from . import dashboards as q
-from . import survey_results
 from ..models import Enrolment, Submission, User
 from ..people.districts import CAPS
+from . import dashboards as q
+from . import survey_results
 from .surveys import RATING_LABELS, WORKED_WITH_LABELS
 
 FIGURE_COLUMNS = ("Started", "Submitted", "In review", "Earned", "Not yet", "Withdrawn", "Decisions",

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, aliased
 
 from ..audit import record_event
 from ..config import Settings
-from .dashboards import days_between, year_window
 from ..models import Attempt, BadgeClassRecord, District, Enrolment, Judgement, Submission, SurveyResponse
 from ..people.districts import programme_year
+from .dashboards import days_between, year_window
 
 DICTIONARY: dict[str, list[tuple[str, str]]] = {
     "enrolments.csv": [

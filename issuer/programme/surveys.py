@@ -6,7 +6,7 @@ programme year closes (the MICROCRED_SURVEYS_CLOSE day), and always for two week
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -89,8 +89,6 @@ def parse_answers(form: dict[str, Any]) -> dict[str, Any]:
 
 def today() -> date:
     """Today in UTC (the day surveys open and close by)."""
-    from datetime import UTC
-
     return datetime.now(UTC).date()
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from badge_classes import PATHWAYS, DefinitionInvalid
 
-from ..catalog.versions import all_current, current_badge, get_record, history, set_status
 from ..catalog.form import SIMPLE_FIELDS, STRUCTURED_KEYS, definition_from_form, form_values, save_from_form
+from ..catalog.versions import all_current, current_badge, get_record, history, set_status
 from ..errors import IssuerError
 from ..runtime import runtime
 from .auth import roles_required

@@ -1,8 +1,8 @@
 """Issued credentials, for administrators: find one, read its status history, revoke / suspend / reinstate.
 
-Every change goes through issuer.status.change_status (reason required, revocation final, the
-status list re-signed in the same transaction); a refused change answers 409 with the page and the
-typed reason kept, a missing reason 400.
+Every change goes through issuer.credentials.status_lists.change_status (reason required, revocation
+final, the status list re-signed in the same transaction); a refused change answers 409 with the page
+and the typed reason kept, a missing reason 400.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..catalog.versions import all_current
+from ..credentials.status_lists import StatusChangeRefused, change_status, find_credential
 from ..models import AuditEvent, Credential
 from ..runtime import runtime
-from ..credentials.status_lists import StatusChangeRefused, change_status, find_credential
 from .auth import roles_required
 
 bp = Blueprint("admin_credentials", __name__)

@@ -1,9 +1,10 @@
 """Assessors' pages: the review queue, a submission beside its scoring guide, and the decision.
 
-Every rule lives in issuer.reviews (assessor role, never one's own work, optionally never one's own
-district, the compare-and-set that turns a second click into a 409); these views parse, call it and
-render. Reviews are blind by default: while a submission is undecided and settings.blind_review
-holds, nothing these pages send names the teacher or their district, not even in an attribute.
+Every rule lives in issuer.workflow: eligibility (assessor role, never one's own work, optionally never
+one's own district) and reviews (the compare-and-set that turns a second click into a 409); these
+views parse, call them and render. Reviews are blind by default: while a submission is undecided and
+settings.blind_review holds, nothing these pages send names the teacher or their district, not even in
+an attribute.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ..workflow import reviews
 from ..catalog.versions import all_current
 from ..models import Credential, District, User
 from ..runtime import runtime
+from ..workflow import reviews
 from ..workflow.submissions import Work, now_utc
 from ..workflow.uploads import PREVIEWABLE
 from .auth import roles_required

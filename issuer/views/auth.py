@@ -11,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..people.auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
 from ..errors import IssuerError
-from ..people.invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..models import LoginFailure, User
+from ..people.auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
+from ..people.invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..runtime import runtime
 
 bp = Blueprint("auth", __name__)

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from verifier import verify_credential
 from verifier.status import status_list_checker
 
-from ..errors import IssuerError
-from ..models import Credential
 from ..credentials.sharing import display_name, linkedin_fields, public_url
 from ..credentials.status_lists import our_status_lists
+from ..errors import IssuerError
+from ..models import Credential
 from ..runtime import runtime
 
 bp = Blueprint("credentials", __name__)

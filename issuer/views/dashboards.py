@@ -18,15 +18,14 @@ from sqlalchemy import select
 
 from badge_classes import PATHWAYS
 
-from ..programme import reports
-from ..programme import research_export
 from ..audit import record_event
-from ..people.auth import Forbidden
-from ..programme.charts import bar_chart
-from ..programme.dashboards import years_with_data
 from ..errors import IssuerError
 from ..models import AuditEvent, User
+from ..people.auth import Forbidden
 from ..people.districts import check_year, district_for, programme_year
+from ..programme import reports, research_export
+from ..programme.charts import bar_chart
+from ..programme.dashboards import years_with_data
 from ..runtime import runtime
 from .auth import roles_required
 

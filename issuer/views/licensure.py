@@ -1,7 +1,7 @@
 """Pages of the licensure office (/licensure, role licensure or admin) and the public /verify page.
 
 Verify many credentials at once (paste, files, a zip, URLs), a renewal report for an educator
-(printable, CSV, audited), batches (CSV + zip) run as jobs by a process of their own (issuer/batch_jobs.py),
+(printable, CSV, audited), batches (CSV + zip) run as jobs by a process of their own (issuer/licensure/batch_jobs.py),
 the registry of recognised issuers.
 """
 
@@ -15,12 +15,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from verifier.renewal import EXCLUSIONS, renewal_report
 from verifier.report import Problem
 
-from .. import limiter
-from ..licensure.batch_jobs import BatchJobError, BatchJobNotFound, get_job, job_files, read_results, recent_jobs, submit_job
 from ..errors import IssuerError
+from ..extensions import verify_limit
+from ..licensure.batch_jobs import (
+    BatchJobError,
+    BatchJobNotFound,
+    get_job,
+    job_files,
+    read_results,
+    recent_jobs,
+    submit_job,
+)
 from ..licensure.reports import educator_from, license_types, record_renewal, renewal_csv, verdict
-from ..models import ACTIVE_BATCH_STATES
-from ..runtime import runtime
 from ..licensure.trusted_issuers import (
     RegistryError,
     add_entry,
@@ -39,8 +45,10 @@ from ..licensure.verification import (
     thresholds,
     unreadable_report,
 )
+from ..models import ACTIVE_BATCH_STATES
+from ..runtime import runtime
 from .auth import roles_required
-from .verify_api import MAX_JSON_BYTES, MAX_UPLOAD_BYTES, _limit, is_staff
+from .verify_api import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
 
 public = Blueprint("verify_page", __name__)
 bp = Blueprint("licensure", __name__)
@@ -108,7 +116,7 @@ def _verified(items: list[Presented], recipient: str | None = None):
 
 
 @public.route("/verify", methods=["GET", "POST"])
-@limiter.shared_limit(_limit, scope="verify", methods=["POST"], exempt_when=is_staff)
+@verify_limit()
 def verify_one():
     """Check one credential: paste it, upload it (JSON, PNG, SVG) or give its URL."""
     result, error, status = None, None, 200

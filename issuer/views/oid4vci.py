@@ -18,11 +18,22 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from .. import csrf
+from ..credentials.oid4vci import (
+    InvalidRequest,
+    InvalidToken,
+    MissingToken,
+    OAuthError,
+    authorization_server_metadata,
+    create_offer,
+    credential_issuer_metadata,
+    deliver_credential,
+    exchange_code,
+    issue_nonce,
+    offerable_credential,
+    qr_svg,
+)
+from ..extensions import csrf
 from ..models import Credential
-from ..credentials.oid4vci import (InvalidRequest, InvalidToken, MissingToken, OAuthError, authorization_server_metadata,
-                       create_offer, credential_issuer_metadata, deliver_credential, exchange_code, issue_nonce,
-                       offerable_credential, qr_svg)
 from ..runtime import runtime
 from .auth import roles_required
 

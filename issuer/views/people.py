@@ -17,14 +17,34 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from badge_classes import PATHWAYS
 
-from ..people.accounts import ROLES
-from ..people.invitations import LinkExpired, PasswordRejected, invite, issue_reset, pending_invitations
 from ..mail import LINK_KINDS, link_in, pending_count, recent_mail
 from ..models import District, User
-from ..people.districts import (CAPS, MINIMUM_TEACHERS, CapReached, Conflict, NotFound, PeopleError, SelfChangeRefused,
-                      check_year, create_district, district_for, enrol, enrolment_of, get_district, get_person,
-                      list_districts, list_people, pathway_counts, programme_year, roster, set_active,
-                      update_person, withdraw)
+from ..people.accounts import ROLES
+from ..people.districts import (
+    CAPS,
+    MINIMUM_TEACHERS,
+    CapReached,
+    Conflict,
+    NotFound,
+    PeopleError,
+    SelfChangeRefused,
+    check_year,
+    create_district,
+    district_for,
+    enrol,
+    enrolment_of,
+    get_district,
+    get_person,
+    list_districts,
+    list_people,
+    pathway_counts,
+    programme_year,
+    roster,
+    set_active,
+    update_person,
+    withdraw,
+)
+from ..people.invitations import LinkExpired, PasswordRejected, invite, issue_reset, pending_invitations
 from ..runtime import runtime
 from .auth import roles_required
 

@@ -9,9 +9,6 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import IssuerError, UnknownAchievementError
-from ..models import Credential
-from ..runtime import runtime
 from ..credentials.sharing import (
     backpack,
     baked_png,
@@ -26,6 +23,9 @@ from ..credentials.sharing import (
     update_sharing,
     zip_of,
 )
+from ..errors import IssuerError, UnknownAchievementError
+from ..models import Credential
+from ..runtime import runtime
 from .auth import roles_required
 
 bp = Blueprint("sharing", __name__)

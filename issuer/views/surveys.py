@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request
 from sqlalchemy.orm import Session
 
-from ..programme import surveys as service
 from ..catalog.versions import badge_version
 from ..models import BadgeClassRecord
+from ..programme import surveys as service
 from ..runtime import runtime
 from .auth import roles_required
 

@@ -1,6 +1,6 @@
 """The teacher's pages under /my: the dashboard, starting, the work part by part, files, submit, withdraw.
 
-Every rule lives in issuer.submissions; these views parse, call one service in a transaction and
+Every rule lives in issuer.workflow.submissions; these views parse, call one service in a transaction and
 redirect (PRG). A refused change re-renders the page with a 4xx, an error summary linked to the
 fields and exactly what the teacher typed, so a draft is never lost (a stale form included).
 """
@@ -19,14 +19,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from badge_classes.model import PART_KINDS
 
-from ..workflow import submissions as service
-from ..programme import surveys
-from ..people.auth import Forbidden
 from ..errors import IssuerError, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
-from ..workflow.reviews import attempt_feedback, may_review
-from ..runtime import runtime
+from ..people.auth import Forbidden
+from ..programme import surveys
 from ..programme.surveys import today as surveys_today
+from ..runtime import runtime
+from ..workflow import submissions as service
+from ..workflow.eligibility import may_review
+from ..workflow.reviews import attempt_feedback
 from ..workflow.uploads import PREVIEWABLE, UploadRejected, content_path
 from .auth import load_user, roles_required
 

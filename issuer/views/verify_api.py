@@ -11,32 +11,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
-from .. import csrf, limiter
 from ..errors import IssuerError
-from ..runtime import runtime
+from ..extensions import csrf, is_verification_staff, verify_limit
 from ..licensure.verification import Presented, expand_upload, session_verifier, unreadable_report
+from ..runtime import runtime
 
 bp = Blueprint("verify_api", __name__)
 csrf.exempt(bp)
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # one credential (a few kB) with room for a baked image as JSON
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # multipart: files or a zip of them
-STAFF = ("licensure", "admin")
-
-
-def is_staff() -> bool:
-    user = g.get("user")
-    return bool(user is not None and user.has_role(*STAFF))
-
-
-def _limit() -> str:
-    return runtime().settings.verify_rate_limit
-
-
 class ApiError(IssuerError):
     code = "invalid_request"
 
@@ -116,11 +104,11 @@ def _verify_items(items: list[Presented]) -> list[tuple[str, Any]]:
 
 
 @bp.post("/api/v1/verify")
-@limiter.shared_limit(_limit, scope="verify", exempt_when=is_staff)
+@verify_limit()
 def verify() -> Response:
     """One credential: its report (the CLI's --json). Several (licensure staff): {"results": [...]}."""
     items = _presented_items()
-    if len(items) > 1 and not is_staff():
+    if len(items) > 1 and not is_verification_staff():
         raise ApiError("Several credentials at once need a licensure staff account; send one at a time.",
                        code="batch_needs_licensure").with_status(403)
     results = _verify_items(items)
@@ -130,7 +118,7 @@ def verify() -> Response:
 
 
 @bp.post("/credentials/verify")
-@limiter.shared_limit(_limit, scope="verify", exempt_when=is_staff)
+@verify_limit()
 def vc_api_verify():
     """VC-API VerifyCredential: 200 with the VerificationResult when verified, 400 otherwise."""
     body = request.get_json(silent=True)

@@ -17,15 +17,17 @@ from sqlalchemy.orm import Session
 from badge_classes import BadgeClass, PdpPolicy
 
 from ..audit import record_event
-from ..people.auth import Forbidden
 from ..catalog.versions import badge_version
-from ..errors import IssuerError
 from ..credentials.evidence import evidence_entries, results
 from ..credentials.expiry import current_credential, valid_until_for
-from ..identity import IssuerIdentity
 from ..credentials.issuance import issue_credential
+from ..errors import IssuerError
+from ..identity import IssuerIdentity
+from ..mail import queue_mail
 from ..models import Attempt, BadgeClassRecord, Credential, District, Judgement, Submission, User
 from ..models.work import seconds_between
+from ..people.auth import Forbidden
+from .eligibility import may_review, reviewable_by
 from .submissions import Work, load, now_utc
 
 DECISIONS = ("earned", "not_yet")
@@ -57,26 +59,14 @@ class QueueItem:
     district: str | None  # None when reviews are blind
 
 
-def may_review(assessor: User, sub: Submission, *, own_district_allowed: bool) -> str | None:
-    """Why this assessor may not review this submission, or None when they may."""
-    if not assessor.has_role("assessor"):
-        return "Only assessors review submissions."
-    if sub.user_id == assessor.id:
-        return "You cannot review your own work."
-    if not own_district_allowed and assessor.district_id is not None and sub.district_id == assessor.district_id:
-        return "Submissions from your own district are reviewed by assessors from other districts."
-    return None
-
-
 def review_queue(session: Session, *, assessor: User, own_district_allowed: bool, blind: bool,
                  slug: str | None = None, district_id: int | None = None, older_than_days: int | None = None,
                  now: datetime | None = None) -> list[QueueItem]:
     """Submitted work this assessor may judge, oldest first, with optional filters."""
     query = (select(Submission, BadgeClassRecord.slug).join(BadgeClassRecord)
-             .where(Submission.state == "submitted", Submission.user_id != assessor.id)
+             .where(Submission.state == "submitted",
+                    *reviewable_by(assessor, own_district_allowed=own_district_allowed))
              .order_by(Submission.submitted_at, Submission.id))
-    if not own_district_allowed and assessor.district_id is not None:
-        query = query.where((Submission.district_id != assessor.district_id) | Submission.district_id.is_(None))
     if slug:
         query = query.where(BadgeClassRecord.slug == slug)
     if district_id is not None and not blind:
@@ -182,8 +172,6 @@ def _issue(session: Session, work: Work, attempt: Attempt, levels: dict[str, str
 
 def _notify_teacher(session: Session, work: Work, attempt: Attempt, credential: Credential | None,
                     identity: IssuerIdentity) -> None:
-    from ..mail import queue_mail
-
     teacher = session.get(User, work.submission.user_id)
     base = identity.settings.public_url
     if credential is not None:

@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 from badge_classes import PATHWAYS, BadgeClass, Part
 
 from ..audit import record_event
-from ..people.auth import Forbidden
 from ..catalog.versions import badge_version, current_badge, get_record
-from ..errors import IssuerError, UnknownAchievementError
 from ..credentials.expiry import current_credential, renewal_refusal
-from ..models import (OPEN_STATES, Attempt, BadgeClassRecord, Credential, Enrolment, Submission, SubmissionFile,
-                     User)
+from ..errors import IssuerError, UnknownAchievementError
+from ..mail import queue_mail
+from ..models import OPEN_STATES, Attempt, BadgeClassRecord, Credential, Enrolment, Submission, SubmissionFile, User
 from ..models.work import seconds_between, work_facts
+from ..people.auth import Forbidden
+from ..people.districts import programme_year
+from .eligibility import may_review
 from .uploads import store_upload
 
 EDITABLE = ("draft", "not_yet")
@@ -71,8 +73,6 @@ def now_utc() -> datetime:
 
 
 def current_enrolment(session: Session, user: User, today: datetime) -> Enrolment | None:
-    from ..people.districts import programme_year
-
     return session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
                                                   Enrolment.year == programme_year(today.date())))
 
@@ -302,9 +302,6 @@ def _audit(session: Session, actor: User, sub: Submission, action: str, before: 
 
 def _notify_assessors(session: Session, work: Work, own_district_allowed: bool) -> None:
     """Tell the assessors who may judge this work (not its author; not its district if so configured)."""
-    from ..mail import queue_mail
-    from .reviews import may_review
-
     assessors = session.scalars(select(User).where(User.active.is_(True))).all()
     for assessor in (a for a in assessors
                      if may_review(a, work.submission, own_district_allowed=own_district_allowed) is None):

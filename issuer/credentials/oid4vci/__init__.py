@@ -7,14 +7,33 @@ errors.py (OAuth errors carrying the protocol's error codes). Views: issuer/view
 """
 
 from .delivery import Delivery, deliver_credential
-from .errors import (CredentialRequestDenied, InvalidCredentialRequest, InvalidGrant, InvalidNonce, InvalidProof,
-                     InvalidRequest, InvalidToken, MissingToken, OAuthError, UnknownCredentialConfiguration,
-                     UnknownCredentialIdentifier, UnsupportedGrantType)
-from .metadata import (CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, authorization_server_metadata,
-                       credential_issuer_metadata)
+from .errors import (
+                     CredentialRequestDenied,
+                     InvalidCredentialRequest,
+                     InvalidGrant,
+                     InvalidNonce,
+                     InvalidProof,
+                     InvalidRequest,
+                     InvalidToken,
+                     MissingToken,
+                     OAuthError,
+                     UnknownCredentialConfiguration,
+                     UnknownCredentialIdentifier,
+                     UnsupportedGrantType,
+)
+from .metadata import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, authorization_server_metadata, credential_issuer_metadata
 from .nonces import issue_nonce
-from .offers import (MAX_TX_CODE_FAILURES, OFFER_LIFETIME, TOKEN_LIFETIME, AccessToken, NewOffer, create_offer,
-                     exchange_code, offerable_credential, qr_svg)
+from .offers import (
+                     MAX_TX_CODE_FAILURES,
+                     OFFER_LIFETIME,
+                     TOKEN_LIFETIME,
+                     AccessToken,
+                     NewOffer,
+                     create_offer,
+                     exchange_code,
+                     offerable_credential,
+                     qr_svg,
+)
 from .proofs import KeyProof, verify_key_proof
 
 __all__ = [

@@ -17,8 +17,16 @@ from sqlalchemy.orm import Session
 
 from ...audit import record_event
 from ...models import Credential, CredentialOffer
-from .errors import (CredentialRequestDenied, InvalidCredentialRequest, InvalidNonce, InvalidProof, InvalidToken,
-                     MissingToken, UnknownCredentialConfiguration, UnknownCredentialIdentifier)
+from .errors import (
+    CredentialRequestDenied,
+    InvalidCredentialRequest,
+    InvalidNonce,
+    InvalidProof,
+    InvalidToken,
+    MissingToken,
+    UnknownCredentialConfiguration,
+    UnknownCredentialIdentifier,
+)
 from .metadata import CONFIGURATION_ID
 from .nonces import NONCE_LIFETIME, nonce_digest, nonce_issued_at
 from .offers import aware, digest, not_deliverable
