@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from issuer.errors import Forbidden
 from issuer.models import (
     Attempt,
     AuditEvent,
@@ -27,7 +28,6 @@ from issuer.models import (
     User,
 )
 from issuer.models.work import seconds_between
-from issuer.people.auth import Forbidden
 from issuer.people.districts import programme_year
 from issuer.workflow.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
 from issuer.workflow.submissions import (

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from badge_classes import BadgeClass, Catalog, DefinitionInvalid, canonical_definition, check_image, parse_definition
 from badge_classes.schema import SLUG
 
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Conflict, UnknownAchievementError
 from .versions import SyncChange, get_record, record_definition, version_image
 
 SIMPLE_FIELDS = ("slug", "title", "description", "pathway", "category", "competency", "key_method_summary",
@@ -75,11 +75,10 @@ def definition_from_form(form: Mapping[str, Any], alignments: list[str], *, imag
     return definition
 
 
-class EditConflict(IssuerError):
+class EditConflict(Conflict):
     """Someone saved a newer version since this form was opened."""
 
     code = "edit_conflict"
-    http_status = 409
 
 
 def save_from_form(session: Session, catalog: Catalog, definition: dict[str, Any], *, image: bytes | None,

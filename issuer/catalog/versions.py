@@ -16,15 +16,14 @@ from sqlalchemy.orm import Session
 from badge_classes import Alignment, BadgeClass, Catalog, canonical_definition, content_hash, parse_definition
 
 from ..audit import record_event
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Conflict, InvalidInput, UnknownAchievementError
 from ..models import BadgeClassRecord, BadgeClassVersion
 
 
-class CatalogConflict(IssuerError):
+class CatalogConflict(Conflict):
     """A definition file changed while the same badge class was also edited on the web."""
 
     code = "catalog_conflict"
-    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def _add_version(session: Session, record: BadgeClassRecord, badge: BadgeClass, 
 def set_status(session: Session, record: BadgeClassRecord, status: str, *, actor: str) -> None:
     """Retire (no new starts; issued credentials stay valid) or reactivate."""
     if status not in ("active", "retired"):
-        raise IssuerError(f"Unknown status {status!r}: use active or retired.", code="invalid_status").with_status(400)
+        raise InvalidInput(f"Unknown status {status!r}: use active or retired.", code="invalid_status")
     if record.status != status:
         record.status = status
         record_event(session, actor=actor, action=f"badge_class.{'retired' if status == 'retired' else 'reactivated'}",

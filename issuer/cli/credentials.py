@@ -18,7 +18,7 @@ from ..credentials.expiry import valid_until_for
 from ..credentials.issuance import issue_credential
 from ..credentials.reissue import reissue
 from ..credentials.status_lists import change_status, find_credential
-from ..errors import IssuerError
+from ..errors import Conflict
 from ..runtime import runtime
 
 ACTOR = "cli:administrator"
@@ -40,7 +40,7 @@ def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str
         with rt.database.transaction() as session:
             badge = current_badge(session, slug)
             if badge.status != "active":
-                raise IssuerError(f"{slug!r} is retired: it can no longer be earned.", code="badge_class_retired")
+                raise Conflict(f"{slug!r} is retired: it can no longer be earned.", code="badge_class_retired")
             row = issue_credential(session, badge, identity=rt.identity(), policy=rt.catalog.policy,
                                    recipient_email=recipient_email, recipient_name=recipient_name,
                                    actor=ACTOR, now=now, valid_until=valid_until_for(badge, now))

@@ -22,7 +22,7 @@ from verifier.timeutil import parse_datetime
 
 from ..audit import record_event
 from ..catalog.versions import badge_version, current_badge
-from ..errors import IssuerError
+from ..errors import Conflict, InvalidInput
 from ..identity import IssuerIdentity
 from ..mail import queue_mail
 from ..models import Credential, User
@@ -32,9 +32,14 @@ from .status_lists import change_status
 OLD_STATUSES = ("revoked", "suspended")
 
 
-class ReissueRefused(IssuerError):
+class ReissueRefused(Conflict):
+    """The credential cannot be replaced now (revoked, suspended, expired, already replaced)."""
+
     code = "reissue_refused"
-    http_status = 409
+
+
+class ReissueInvalid(InvalidInput, ReissueRefused):
+    """The re-issue asked for cannot be made as given (no reason, an unknown option)."""
 
 
 def reissue(session: Session, credential: Credential, *, reason: str, old_status: str, actor: str,
@@ -49,10 +54,10 @@ def reissue(session: Session, credential: Credential, *, reason: str, old_status
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     reason = (reason or "").strip()
     if old_status not in OLD_STATUSES:
-        raise ReissueRefused(f"The old credential is revoked or suspended, not {old_status!r}.").with_status(400)
+        raise ReissueInvalid(f"The old credential is revoked or suspended, not {old_status!r}.")
     if not reason or len(reason) > 1000:
-        raise ReissueRefused("Give a reason (at most 1,000 characters): it is kept in the audit log and sent "
-                             "to the teacher.").with_status(400)
+        raise ReissueInvalid("Give a reason (at most 1,000 characters): it is kept in the audit log and sent "
+                             "to the teacher.")
     credential = session.scalars(select(Credential).where(Credential.id == credential.id).with_for_update()
                                  .execution_options(populate_existing=True)).one()
     refusal = refusal_reason(session, credential, now)

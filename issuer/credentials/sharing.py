@@ -27,16 +27,15 @@ from verifier.timeutil import parse_datetime
 
 from ..audit import record_event
 from ..catalog.versions import badge_version, version_image
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import InvalidInput, UnknownAchievementError
 from ..models import Credential, User
 from .issuance import new_public_id
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 
 
-class SharingError(IssuerError):
+class SharingError(InvalidInput):
     code = "sharing_invalid"
-    http_status = 400
 
 
 @dataclass(frozen=True)

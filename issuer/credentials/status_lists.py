@@ -24,7 +24,7 @@ from verifier.document_loader import VC_V2
 from verifier.status import MIN_ENTRIES, encode_list, write_status
 
 from ..audit import record_event
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Conflict, InvalidInput, Unavailable, UnknownAchievementError
 from ..identity import IssuerIdentity
 from ..mail import queue_mail
 from ..models import Credential, StatusEntry, StatusList
@@ -39,9 +39,14 @@ _RANDOM = secrets.SystemRandom()
 _NEW_LIST_LOCK = 0x6D6963726F637265  # a PostgreSQL advisory lock key of our own ("microcre")
 
 
-class StatusChangeRefused(IssuerError):
+class StatusChangeRefused(Conflict):
+    """The credential's status cannot change so (revocation is final; a suspension needs an active one)."""
+
     code = "status_change_refused"
-    http_status = 409
+
+
+class StatusChangeInvalid(InvalidInput, StatusChangeRefused):
+    """The change asked for cannot be made as given (no reason, an unknown status)."""
 
 
 def status_url(base_url: str, list_id: str) -> str:
@@ -63,7 +68,7 @@ def allocate_entry(session: Session, *, credential_id: str, base_url: str) -> di
         return {"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": PURPOSE,
                 "statusListIndex": str(index), "statusListCredential": url, "statusSize": STATUS_SIZE,
                 "statusMessage": [dict(m) for m in STATUS_MESSAGES]}
-    raise IssuerError("No free status list index could be found; try again.", code="status_allocation_failed")
+    raise Unavailable("No free status list index could be found; try again.", code="status_allocation_failed")
 
 
 def _open_list(session: Session) -> StatusList:
@@ -93,9 +98,9 @@ def change_status(session: Session, credential: Credential, new_status: str, *, 
     now = now or datetime.now(timezone.utc)
     reason = (reason or "").strip()
     if not reason:
-        raise StatusChangeRefused("Give a reason: it is kept in the audit log and sent to the teacher.").with_status(400)
+        raise StatusChangeInvalid("Give a reason: it is kept in the audit log and sent to the teacher.")
     if len(reason) > 1000:
-        raise StatusChangeRefused("The reason is longer than 1,000 characters.").with_status(400)
+        raise StatusChangeInvalid("The reason is longer than 1,000 characters.")
     # Read the status again under a row lock: two administrators at once must not both pass the check
     # on a stale copy (a suspension written over a revocation would undo a final decision).
     session.refresh(credential, with_for_update=True)
@@ -120,7 +125,7 @@ def change_status(session: Session, credential: Credential, new_status: str, *, 
 
 def _allowed(current: str, new: str) -> None:
     if new not in VALUES:
-        raise StatusChangeRefused(f"Unknown status {new!r}.").with_status(400)
+        raise StatusChangeInvalid(f"Unknown status {new!r}.")
     if current == "revoked":
         raise StatusChangeRefused("This credential is revoked, and revocation is final.")
     if new == current:

@@ -31,7 +31,7 @@ from verifier.fetch import FetchPolicy
 from verifier.renewal import Educator, RenewalPolicy, TrustedIssuer, renewal_report
 from verifier.report import Problem, VerificationReport
 
-from ..errors import IssuerError
+from ..errors import InvalidInput
 from .reports import ENTRY_COLUMNS, SUMMARY_COLUMNS, educator_from, entry_row, safe_row, summary_row
 from .verification import OwnData, Presented, data_verifier, read_entry, unreadable_report
 
@@ -41,7 +41,7 @@ ROW_COLUMNS = ("row", "name", "email", "license_number") + ENTRY_COLUMNS
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-class BatchInputError(IssuerError):
+class BatchInputError(InvalidInput):
     """The CSV as a whole cannot be used (unreadable, or a column is missing)."""
 
     code = "batch_input_invalid"
@@ -91,7 +91,7 @@ class _Worker:
         key = _key(raw)
         try:
             educator = educator_from(raw, self.context.policy.thresholds)
-        except ValueError as exc:
+        except InvalidInput as exc:
             report = unreadable_report(Presented(raw.get("credential", ""), None,
                                                  Problem("bad_row", "Bad row", str(exc))))
             return _Done(index, key, raw, None, str(exc), report)

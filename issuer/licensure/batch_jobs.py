@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..audit import record_event
 from ..config import Settings
 from ..db import Database
-from ..errors import IssuerError
+from ..errors import Conflict, Gone, IssuerError, NotFound, Throttled, Unavailable
 from ..models import ACTIVE_BATCH_STATES, BatchJob, User
 from .batch import BatchInputError, BatchResult, inspect_csv
 
@@ -42,17 +42,29 @@ _children_lock = threading.Lock()
 
 
 class BatchJobError(IssuerError):
+    """Base of what the web batches refuse; each error below names its kind first."""
+
     code = "batch_job_error"
 
 
-class BatchJobsBusy(BatchJobError):
+class BatchJobsBusy(Throttled, BatchJobError):
     code = "batch_jobs_busy"
-    http_status = 429
 
 
-class BatchJobNotFound(BatchJobError):
+class BatchJobNotFound(NotFound, BatchJobError):
     code = "unknown_batch_job"
-    http_status = 404
+
+
+class BatchJobNotStarted(Unavailable, BatchJobError):
+    code = "batch_job_not_started"
+
+
+class BatchJobNotFinished(Conflict, BatchJobError):
+    code = "batch_job_not_finished"
+
+
+class BatchJobPurged(Gone, BatchJobError):
+    code = "batch_job_purged"
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,7 @@ def submit_job(database: Database, settings: Settings, *, user_id: int, csv_name
         reason = f"The batch process could not be started: {exc.strerror or type(exc).__name__}."
         with database.transaction() as session:
             fail_job(session, job_id, reason, datetime.now(UTC))
-        raise BatchJobError(reason, code="batch_job_not_started").with_status(503) from None
+        raise BatchJobNotStarted(reason) from None
     with database.transaction() as session:  # so a process that dies before it begins is noticed at once
         session.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.status == "starting",
                                                BatchJob.pid.is_(None)).values(pid=pid, host=socket.gethostname()))
@@ -297,7 +309,7 @@ def purge_expired(session: Session, settings: Settings, now: datetime, days: int
 # --- the job's own process ---------------------------------------------------------------------------
 
 
-class JobAbandoned(BatchJobError):
+class JobAbandoned(Conflict, BatchJobError):
     """The job is no longer running in the database (read as failed meanwhile): the process stops."""
 
     code = "batch_job_abandoned"

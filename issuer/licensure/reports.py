@@ -14,6 +14,7 @@ from verifier.renewal import EXCLUSIONS, LICENSE_TYPES, Educator, RenewalReport,
 from verifier.report import Status, VerificationReport
 
 from ..audit import record_event
+from ..errors import InvalidInput
 from .verification import parse_day
 
 ENTRY_COLUMNS = ("source", "verified", "counted", "pdps", "reason", "reason_title", "message", "notes", "issuer",
@@ -60,24 +61,30 @@ def verdict(report: VerificationReport, registry: tuple[TrustedIssuer, ...] = ()
                    {k: v for k, v in details.items() if v not in (None, "")})
 
 
+class EducatorInvalid(InvalidInput):
+    """An educator's details (name, email, license) cannot be used as given."""
+
+    code = "educator_invalid"
+
+
 def educator_from(fields: dict[str, str], thresholds: dict[str, float]) -> Educator:
-    """An Educator from form or CSV fields; ValueError naming the field that is wrong."""
+    """An Educator from form or CSV fields; EducatorInvalid (or InvalidInput for a date) naming the wrong field."""
     name = (fields.get("name") or "").strip()
     email = (fields.get("email") or "").strip().lower()
     number = (fields.get("license_number") or "").strip()
     kind = (fields.get("license_type") or "").strip().lower()
     if not name:
-        raise ValueError("The educator's name is missing.")
+        raise EducatorInvalid("The educator's name is missing.")
     if "@" not in email:
-        raise ValueError(f"The email {fields.get('email')!r} is not an email address.")
+        raise EducatorInvalid(f"The email {fields.get('email')!r} is not an email address.")
     if not number:
-        raise ValueError("The license number is missing.")
+        raise EducatorInvalid("The license number is missing.")
     if kind not in thresholds:
-        raise ValueError(f"The license type {fields.get('license_type')!r} is not one of {', '.join(thresholds)}.")
+        raise EducatorInvalid(f"The license type {fields.get('license_type')!r} is not one of {', '.join(thresholds)}.")
     start = parse_day(fields.get("license_valid_from", ""), "license_valid_from")
     end = parse_day(fields.get("license_valid_until", ""), "license_valid_until")
     if end < start:
-        raise ValueError(f"The license ends ({end}) before it starts ({start}).")
+        raise EducatorInvalid(f"The license ends ({end}) before it starts ({start}).")
     return Educator(name, email, number, kind, start, end)
 
 

@@ -16,13 +16,23 @@ from verifier.renewal import TrustedIssuer
 
 from ..audit import record_event
 from ..config import Settings
-from ..errors import IssuerError
+from ..errors import Conflict, InvalidInput, NotFound
 from ..identity import IssuerIdentity
 from ..models import TrustedIssuerRecord
 
 
-class RegistryError(IssuerError):
+class RegistryError(InvalidInput):
+    """Base of what the registry of recognised issuers refuses; raised itself for an entry that cannot be used."""
+
     code = "invalid_trusted_issuer"
+
+
+class RegistryEntryNotFound(NotFound, RegistryError):
+    code = "not_found"
+
+
+class AlreadyListed(Conflict, RegistryError):
+    code = "already_listed"
 
 
 def our_issuer_ids(settings: Settings) -> frozenset[str]:
@@ -70,7 +80,7 @@ def list_entries(session: Session) -> list[TrustedIssuerRecord]:
 def get_entry(session: Session, entry_id: int) -> TrustedIssuerRecord:
     row = session.get(TrustedIssuerRecord, entry_id)
     if row is None:
-        raise RegistryError("No such registry entry.", code="not_found").with_status(404)
+        raise RegistryEntryNotFound("No such registry entry.")
     return row
 
 
@@ -90,8 +100,7 @@ def add_entry(session: Session, *, issuer_id: str, name: str, since: date, until
     """Recognise an issuer; RegistryError (409) when it is already listed."""
     issuer_id, name = _validate(issuer_id, name, since, until)
     if session.scalar(select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer_id == issuer_id)) is not None:
-        raise RegistryError(f"{issuer_id} is already in the registry: edit its entry instead.",
-                            code="already_listed").with_status(409)
+        raise AlreadyListed(f"{issuer_id} is already in the registry: edit its entry instead.")
     row = TrustedIssuerRecord(issuer_id=issuer_id, name=name, since=since, until=until, note=(note or "").strip())
     session.add(row)
     session.flush()
@@ -117,7 +126,7 @@ def end_entry(session: Session, issuer_id: str, *, until: date, actor: str, reas
     """Stop recognising an issuer after `until` (credentials earned until then still count)."""
     row = session.scalar(select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer_id == issuer_id.strip()))
     if row is None:
-        raise RegistryError(f"{issuer_id} is not in the registry.", code="not_found").with_status(404)
+        raise RegistryEntryNotFound(f"{issuer_id} is not in the registry.")
     if until < row.since:
         raise RegistryError(f"The end date {until} is before the entry's start date {row.since}.")
     row.until = until

@@ -30,6 +30,7 @@ from verifier.status import TrustedLists, status_list_checker
 
 from ..config import Settings, parse_thresholds
 from ..credentials.status_lists import our_status_lists, status_url
+from ..errors import InvalidInput
 from ..identity import IssuerIdentity
 from ..models import StatusList
 
@@ -176,11 +177,11 @@ def renewal_policy(settings: Settings, catalog: Any, our_issuers: frozenset[str]
 
 
 def parse_day(text: str, what: str) -> date:
-    """A YYYY-MM-DD date; ValueError naming `what`."""
+    """A YYYY-MM-DD date; InvalidInput naming `what`."""
     try:
         return date.fromisoformat((text or "").strip())
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a date (YYYY-MM-DD).") from None
+        raise InvalidInput(f"{what} {text!r} is not a date (YYYY-MM-DD).", code="invalid_date") from None
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..errors import IssuerError
+from ..errors import Forbidden, NotAuthenticated, Throttled
 from ..models import LoginFailure, User
 from .accounts import hash_password, verify_password
 
@@ -21,22 +21,15 @@ MAX_FAILURES_PER_ADDRESS = 30
 _DUMMY_HASH = hash_password("not a real password; equalises timing for unknown accounts")
 
 
-class LoginFailed(IssuerError):
+class LoginFailed(NotAuthenticated):
     code = "login_failed"
-    http_status = 401
 
 
 LOGIN_FAILED = "The email address or password is not right. Check both and try again."
 
 
-class TooManyAttempts(IssuerError):
+class TooManyAttempts(Throttled):
     code = "too_many_attempts"
-    http_status = 429
-
-
-class Forbidden(IssuerError):
-    code = "forbidden"
-    http_status = 403
 
 
 def authenticate(session: Session, email: str, password: str, *, address: str,

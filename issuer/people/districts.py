@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from badge_classes import PATHWAYS
 
 from ..audit import record_event
-from ..errors import IssuerError
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import District, Enrolment, User
 from .accounts import ROLES
-from .auth import Forbidden
 
 CAPS = {"teacher-leader": 14, "team": 100}  # participants per district, pathway and programme year
 MINIMUM_TEACHERS = 10  # a district invites at least this many teachers
@@ -29,29 +28,27 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class PeopleError(IssuerError):
+class PeopleError(InvalidInput):
+    """Base of what the people services refuse (accounts, districts, enrolments, invitations, sign-in);
+    raised itself for a value that cannot be used."""
+
     code = "invalid_input"
-    http_status = 400
 
 
-class NotFound(IssuerError):
-    code = "not_found"
-    http_status = 404
+class PeopleNotFound(NotFound, PeopleError):
+    """No such district, account or enrolment."""
 
 
-class Conflict(IssuerError):
-    code = "conflict"
-    http_status = 409
+class PeopleConflict(Conflict, PeopleError):
+    """A duplicate district, an account that exists already, an enrolment that is taken."""
 
 
-class CapReached(IssuerError):
+class CapReached(Conflict, PeopleError):
     code = "cap_reached"
-    http_status = 409
 
 
-class SelfChangeRefused(IssuerError):
+class SelfChangeRefused(Conflict, PeopleError):
     code = "self_change_refused"
-    http_status = 409
 
 
 def programme_year(today: date) -> str:
@@ -103,7 +100,7 @@ def create_district(session: Session, *, name: str, code: str, actor: User) -> D
         raise PeopleError("A district's code is 1 to 40 letters, digits or hyphens (for example MCS).")
     taken = session.scalar(select(District).where((func.lower(District.name) == name.lower()) | (District.code == code)))
     if taken is not None:
-        raise Conflict(f"There is already a district called {taken.name} ({taken.code}).")
+        raise PeopleConflict(f"There is already a district called {taken.name} ({taken.code}).")
     district = District(name=name, code=code)
     session.add(district)
     _flush_or_conflict(session, f"There is already a district called {name} or coded {code}.")
@@ -115,7 +112,7 @@ def create_district(session: Session, *, name: str, code: str, actor: User) -> D
 def get_district(session: Session, district_id: int) -> District:
     district = session.get(District, district_id)
     if district is None:
-        raise NotFound("There is no such district.")
+        raise PeopleNotFound("There is no such district.")
     return district
 
 
@@ -217,7 +214,7 @@ def withdraw(session: Session, *, user: User, year: str, actor: User) -> None:
     """Remove a teacher's enrolment of `year` (it frees a place under the cap)."""
     existing = enrolment_of(session, user, year)
     if existing is None:
-        raise NotFound(f"{user.display_name} is not enrolled in {year}.")
+        raise PeopleNotFound(f"{user.display_name} is not enrolled in {year}.")
     actor_email = _authorise_enrolment(actor, user, existing.district)
     record_event(session, actor=actor_email, action="enrolment.withdrawn", subject=f"user:{user.email}",
                  detail={"year": year, "from": _state(existing), "to": None})
@@ -246,7 +243,7 @@ def _state(enrolment: Enrolment | None) -> dict[str, object] | None:
 def get_person(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise PeopleNotFound("There is no such account.")
     return user
 
 
@@ -302,4 +299,4 @@ def _flush_or_conflict(session: Session, message: str) -> None:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(message) from None
+        raise PeopleConflict(message) from None

@@ -18,12 +18,11 @@ from badge_classes import PATHWAYS
 
 from ..audit import record_event
 from ..config import Settings
-from ..errors import IssuerError
+from ..errors import Forbidden, Gone, NotFound
 from ..mail import queue_mail
 from ..models import District, Invitation, LoginFailure, PasswordReset, User
 from .accounts import ROLES, hash_password
-from .auth import Forbidden
-from .districts import Conflict, PeopleError, check_cap, check_pathway, check_year, enrol
+from .districts import PeopleConflict, PeopleError, check_cap, check_pathway, check_year, enrol
 
 INVITATION_LIFETIME = timedelta(days=14)
 RESET_LIFETIME = timedelta(hours=1)
@@ -33,19 +32,16 @@ MAX_PASSWORD = 1000
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
-class LinkUnknown(IssuerError):
+class LinkUnknown(NotFound, PeopleError):
     code = "link_unknown"
-    http_status = 404
 
 
-class LinkExpired(IssuerError):
+class LinkExpired(Gone, PeopleError):
     code = "link_expired"
-    http_status = 410
 
 
-class PasswordRejected(IssuerError):
+class PasswordRejected(PeopleError):
     code = "password_rejected"
-    http_status = 400
 
 
 def hash_token(token: str) -> str:
@@ -88,7 +84,7 @@ def invite(session: Session, *, actor: User, settings: Settings, email: str, dis
            year: str | None = None, now: datetime | None = None) -> tuple[Invitation, str]:
     """Invite someone by mail; (invitation, token). Administrators invite anyone with any roles;
     coordinators only teachers, into their own district. Earlier pending invitations to the address
-    stop working. Raises Forbidden, PeopleError, Conflict (an account exists), CapReached."""
+    stop working. Raises Forbidden, PeopleError, PeopleConflict (an account exists), CapReached."""
     now = _now(now)
     if not roles or set(roles) - set(ROLES):
         raise PeopleError(f"Choose at least one role from: {', '.join(ROLES)}.")
@@ -108,7 +104,7 @@ def invite(session: Session, *, actor: User, settings: Settings, email: str, dis
     existing = session.scalar(select(User).where(func.lower(User.email) == email))
     if existing is not None:
         state = "an account" if existing.active else "a deactivated account (an administrator can reactivate it)"
-        raise Conflict(f"{email} already has {state}: there is no need to invite them.")
+        raise PeopleConflict(f"{email} already has {state}: there is no need to invite them.")
     for earlier in session.scalars(select(Invitation).where(Invitation.email == email,
                                                             Invitation.accepted_at.is_(None),
                                                             Invitation.expires_at > now)):
@@ -182,7 +178,7 @@ def accept_invitation(session: Session, token: str, *, password: str, display_na
     if len(display_name) > 200:
         raise PeopleError("Your name can be up to 200 characters long.")
     if session.scalar(select(User.id).where(func.lower(User.email) == invitation.email)) is not None:
-        raise Conflict(f"{invitation.email} already has an account: sign in instead.")
+        raise PeopleConflict(f"{invitation.email} already has an account: sign in instead.")
     user = User(email=invitation.email, display_name=display_name, password_hash=hash_password(password),
                 roles=list(invitation.roles), district_id=invitation.district_id, active=True, session_epoch=0)
     session.add(user)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.versions import badge_version
 from ..config import Settings
-from ..errors import IssuerError
+from ..errors import Conflict, InvalidInput, IssuerError, NotFound
 from ..models import WORKED_WITH, Attempt, BadgeClassRecord, Enrolment, Submission, SurveyResponse, User
 from ..people.districts import check_year, programme_year
 
@@ -28,30 +28,26 @@ GRACE = timedelta(days=14)  # a decision made near the close still leaves time t
 MAX_HOURS = 500
 
 
-class SurveyError(IssuerError):
+class SurveyError(InvalidInput):
     """Answers that cannot be stored; `problems` are (field, message) pairs."""
 
     code = "survey_invalid"
-    http_status = 400
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
         super().__init__("Your answers were not saved: " + "; ".join(m for _, m in problems))
 
 
-class SurveyClosed(IssuerError):
+class SurveyClosed(Conflict):
     code = "survey_closed"
-    http_status = 409
 
 
-class SurveyNotFound(IssuerError):
+class SurveyNotFound(NotFound):
     code = "not_found"
-    http_status = 404
 
 
-class StaleSurvey(IssuerError):
+class StaleSurvey(Conflict):
     code = "stale_form"
-    http_status = 409
 
 
 class _AnswersSchema(Schema):

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..catalog.versions import all_current
-from ..credentials.status_lists import StatusChangeRefused, change_status, find_credential
+from ..credentials.status_lists import StatusChangeInvalid, StatusChangeRefused, change_status, find_credential
 from ..models import AuditEvent, Credential
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("admin_credentials", __name__)
 STATUSES = ("active", "suspended", "revoked")
@@ -57,13 +58,13 @@ def change(identifier: str):
     rt = runtime()
     try:
         if action not in ACTIONS:
-            raise StatusChangeRefused("Choose revoke, suspend or reinstate.").with_status(400)
+            raise StatusChangeInvalid("Choose revoke, suspend or reinstate.")
         with rt.database.transaction() as session:
             row = find_credential(session, identifier)
             change_status(session, row, ACTIONS[action], reason=reason, actor=g.user.email, identity=rt.identity())
             public_id = row.public_id
     except StatusChangeRefused as exc:
-        return _page(identifier, error=exc.message, reason=reason, status=exc.http_status)
+        return _page(identifier, error=exc.message, reason=reason, status=status_for(exc))
     flash(f"The credential is {DONE[ACTIONS[action]]}. The published status list says so now; "
           "the teacher has a message in the outbox.")
     return redirect(url_for("admin_credentials.credential", identifier=public_id), 303)

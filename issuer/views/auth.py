@@ -16,6 +16,7 @@ from ..models import LoginFailure, User
 from ..people.auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
 from ..people.invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..runtime import runtime
+from .errors import status_for
 
 bp = Blueprint("auth", __name__)
 
@@ -93,7 +94,7 @@ def login():
                     user = None
                 user_id, epoch = (user.id, user.session_epoch) if user else (None, None)
         except TooManyAttempts as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             if user_id is None:
                 return render_template("auth/login.html", form=form, error=LOGIN_FAILED), 401
@@ -137,7 +138,7 @@ def invitation(token: str):
                 user = accept_invitation(db, token, password=form.password.data, display_name=form.display_name.data)
                 user_id, epoch = user.id, user.session_epoch
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             _start_session(user_id, epoch)
             flash("Welcome: your account is ready and you are signed in.")
@@ -176,7 +177,7 @@ def reset_password(token: str):
             with rt.database.transaction() as db:
                 complete_reset(db, token, form.password.data)
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             session.clear()
             flash("Your password is changed and every session of your account has ended: sign in with it now.")

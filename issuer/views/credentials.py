@@ -18,7 +18,7 @@ from verifier.status import status_list_checker
 
 from ..credentials.sharing import display_name, linkedin_fields, public_url
 from ..credentials.status_lists import our_status_lists
-from ..errors import IssuerError
+from ..errors import NotFound
 from ..models import Credential
 from ..runtime import runtime
 
@@ -80,7 +80,7 @@ def _find(public_id: str) -> Credential:
     if row is not None and row.visibility != "public" and (viewer is None or viewer.id != row.recipient_user_id):
         row = None
     if row is None:
-        raise IssuerError("There is no credential at this address.", code="unknown_credential").with_status(404)
+        raise NotFound("There is no credential at this address.", code="unknown_credential")
     return row
 
 

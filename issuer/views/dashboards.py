@@ -19,9 +19,8 @@ from sqlalchemy import select
 from badge_classes import PATHWAYS
 
 from ..audit import record_event
-from ..errors import IssuerError
+from ..errors import Forbidden, InvalidInput, IssuerError, NotFound
 from ..models import AuditEvent, User
-from ..people.auth import Forbidden
 from ..people.districts import check_year, district_for, programme_year
 from ..programme import reports, research_export
 from ..programme.charts import bar_chart
@@ -33,9 +32,8 @@ bp = Blueprint("dashboards", __name__)
 DEFAULT_WEEKS = 4
 
 
-class BadQuery(IssuerError):
+class BadQuery(InvalidInput):
     code = "invalid_query"
-    http_status = 400
 
 
 class _Query(Schema):
@@ -168,7 +166,8 @@ def figure(value: object) -> Markup | str:
 def _csv(report: reports.Report, table_id: str, stem: str) -> Response:
     table = report.tables.get(table_id)
     if table is None:
-        raise BadQuery(f"There is no table {table_id!r} here; choose one of {', '.join(report.tables)}.").with_status(404)
+        raise NotFound(f"There is no table {table_id!r} here; choose one of {', '.join(report.tables)}.",
+                       code="invalid_query")
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(table.columns)

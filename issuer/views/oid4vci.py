@@ -36,6 +36,7 @@ from ..extensions import csrf
 from ..models import Credential
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 pages = Blueprint("wallet", __name__)
 api = Blueprint("oid4vci", __name__)
@@ -131,7 +132,7 @@ def credential():
 @api.errorhandler(OAuthError)
 def oauth_error(exc: OAuthError):
     description = _NOT_IN_DESCRIPTION.sub("?", exc.message)
-    response = _json({"error": exc.code, "error_description": description}, status=exc.http_status)
+    response = _json({"error": exc.code, "error_description": description}, status=status_for(exc))
     if isinstance(exc, InvalidToken):
         challenge = f'Bearer realm="{runtime().settings.public_url}"'
         if not isinstance(exc, MissingToken):  # RFC 6750 §3.1: no error code when no token was sent

@@ -23,11 +23,8 @@ from ..people.accounts import ROLES
 from ..people.districts import (
     CAPS,
     MINIMUM_TEACHERS,
-    CapReached,
-    Conflict,
-    NotFound,
     PeopleError,
-    SelfChangeRefused,
+    PeopleNotFound,
     check_year,
     create_district,
     district_for,
@@ -44,13 +41,14 @@ from ..people.districts import (
     update_person,
     withdraw,
 )
-from ..people.invitations import LinkExpired, PasswordRejected, invite, issue_reset, pending_invitations
+from ..people.invitations import invite, issue_reset, pending_invitations
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("people", __name__)
 # Mistakes in what was asked (answered on the page, with the input kept); Forbidden goes to the error page.
-FORM_ERRORS = (PeopleError, Conflict, CapReached, SelfChangeRefused, NotFound, PasswordRejected, LinkExpired)
+FORM_ERRORS = (PeopleError,)  # every refusal of the people services (CapReached, PasswordRejected, ...)
 
 
 def _roles_field() -> SelectMultipleField:
@@ -122,7 +120,7 @@ def districts():
                 flash(f"District {created.name} ({created.code}) added.")
             return redirect(url_for("people.districts"))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     elif request.method == "POST":
         error, status = "Give the district a name and a code.", 400
     with runtime().database.transaction() as db:
@@ -164,7 +162,7 @@ def enrol_teacher(district_id: int):
             enrol(db, user=person, district=place, pathway=form.pathway.data, year=year, actor=actor)
             flash(f"{person.display_name}: {PATHWAYS[form.pathway.data]} pathway in {place.name}, {year}.")
     except FORM_ERRORS as exc:
-        return _district_page(district_id, year, error=exc.message, status=exc.http_status)
+        return _district_page(district_id, year, error=exc.message, status=status_for(exc))
     return redirect(url_for("people.district", district_id=district_id))
 
 
@@ -179,11 +177,11 @@ def withdraw_teacher(district_id: int):
             person = get_person(db, form.user_id.data or 0)
             current = enrolment_of(db, person, year)
             if current is None or current.district_id != district_id:
-                raise NotFound(f"{person.display_name} is not enrolled in this district in {year}.")
+                raise PeopleNotFound(f"{person.display_name} is not enrolled in this district in {year}.")
             withdraw(db, user=person, year=year, actor=actor)
             flash(f"{person.display_name} is no longer enrolled in {year}.")
     except FORM_ERRORS as exc:
-        return _district_page(district_id, year, error=exc.message, status=exc.http_status)
+        return _district_page(district_id, year, error=exc.message, status=status_for(exc))
     return redirect(url_for("people.district", district_id=district_id))
 
 
@@ -206,7 +204,7 @@ def invite_person():
                 flash(f"Mail is not configured; the link is: {rt.settings.public_url}/invitations/{token}")
             return redirect(url_for("people.invite_person"))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     elif request.method == "POST":
         error, status = "Give the person's email address and name.", 400
     with rt.database.transaction() as db:
@@ -242,7 +240,7 @@ def account(user_id: int):
             flash(f"{person.email}: saved.")
             return redirect(url_for("people.account", user_id=user_id))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     with runtime().database.transaction() as db:
         person = get_person(db, user_id)
         current = enrolment_of(db, person, _today_year())
@@ -262,7 +260,7 @@ def account_active(user_id: int):
             set_active(db, person=person, active=active, actor=_actor(db))
             flash(f"{person.email} is {'active again' if active else 'deactivated: every session has ended'}.")
     except FORM_ERRORS as exc:
-        return render_template("error.html", status=exc.http_status, message=exc.message), exc.http_status
+        return render_template("error.html", status=status_for(exc), message=exc.message), status_for(exc)
     return redirect(url_for("people.account", user_id=user_id))
 
 

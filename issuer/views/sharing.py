@@ -23,7 +23,7 @@ from ..credentials.sharing import (
     update_sharing,
     zip_of,
 )
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import IssuerError, NotFound, UnknownAchievementError
 from ..models import Credential
 from ..runtime import runtime
 from .auth import roles_required
@@ -127,7 +127,7 @@ def change_sharing(public_id: str):
                            indexable=request.form.get("indexable") == "on",
                            shown_evidence=request.form.getlist("shown_evidence"))
     except IssuerError as exc:
-        if exc.http_status == 404:
+        if isinstance(exc, NotFound):
             raise
         flash(exc.message, "error")
         return redirect(url_for("sharing.backpack_page")), 303

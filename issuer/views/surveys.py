@@ -17,6 +17,7 @@ from ..models import BadgeClassRecord
 from ..programme import surveys as service
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("surveys", __name__)
 THANKS = "Thank you: your answers are saved. You can change them until {deadline:%d %B %Y}."
@@ -53,9 +54,9 @@ def _survey(find):
             flash(THANKS.format(deadline=target.deadline))
             return redirect(request.path)
         except service.SurveyError as exc:
-            problems, status = exc.problems, exc.http_status
+            problems, status = exc.problems, status_for(exc)
         except (service.SurveyClosed, service.StaleSurvey) as exc:
-            problems, status = [("survey-title", exc.message)], exc.http_status
+            problems, status = [("survey-title", exc.message)], status_for(exc)
     with runtime().database.transaction() as session:
         target = find(session, now.date())
         return render_template("surveys/survey.html", target=target, title=_title(session, target),

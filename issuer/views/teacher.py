@@ -19,9 +19,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from badge_classes.model import PART_KINDS
 
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Forbidden, InternalFailure, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
-from ..people.auth import Forbidden
 from ..programme import surveys
 from ..programme.surveys import today as surveys_today
 from ..runtime import runtime
@@ -30,12 +29,13 @@ from ..workflow.eligibility import may_review
 from ..workflow.reviews import attempt_feedback
 from ..workflow.uploads import PREVIEWABLE, UploadRejected, content_path
 from .auth import load_user, roles_required
+from .errors import status_for
 
 bp = Blueprint("teacher", __name__)
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-REFUSED = (service.SubmissionError, service.StaleForm, UploadRejected)  # shown on the page, never a bare error
+REFUSED = (service.SubmissionError, UploadRejected)  # stale forms too: shown on the page, never a bare error
 Problems = list[tuple[str, str]]  # (id of the field to fix, message)
 
 
@@ -68,7 +68,7 @@ def start(slug: str):
         with runtime().database.transaction() as session:
             work = service.start(session, teacher=g.user, slug=slug, limit=runtime().settings.in_progress_limit)
             submission_id, title = work.submission.id, work.badge.title
-    except (service.SubmissionError, service.LimitReached, Forbidden) as exc:
+    except (service.SubmissionError, Forbidden) as exc:
         flash(f"Not started: {exc.message}", "error")
         return redirect(url_for("catalog.badge", slug=slug))
     flash(f"You started “{title}”. Your work is saved part by part; submit it when every part is done.")
@@ -142,7 +142,7 @@ def withdraw(submission_id: int):
             service.withdraw(session, work, teacher=g.user, revision=-1 if revision is None else revision)
             title = work.badge.title
     except REFUSED as exc:
-        return _page(submission_id, status=exc.http_status, problems=[("work-title", exc.message)])
+        return _page(submission_id, status=status_for(exc), problems=[("work-title", exc.message)])
     flash(f"You withdrew “{title}”. It no longer counts toward your work in progress.")
     return redirect(url_for("teacher.dashboard"))
 
@@ -162,8 +162,8 @@ def file(file_id: int):
     path = content_path(rt.settings.uploads_dir, row.sha256)
     if not path.is_file():
         log.error("evidence file %s (sha256 %s) is missing from the upload store", row.id, row.sha256)
-        raise IssuerError("This file is missing from the evidence store; please tell an administrator.",
-                          code="evidence_file_missing").with_status(500)
+        raise InternalFailure("This file is missing from the evidence store; please tell an administrator.",
+                              code="evidence_file_missing")
     inline = row.media_type in PREVIEWABLE
     response = send_file(path, mimetype=row.media_type,
                          as_attachment=not inline, download_name=row.filename, etag=row.sha256,
@@ -207,7 +207,7 @@ def _change(submission_id: int, apply: Callable[[Session, service.Work, int], An
     except service.Incomplete:
         return _page(submission_id, status=400, refused=True)
     except REFUSED as exc:
-        return _page(submission_id, status=exc.http_status, problems=[(field, exc.message)], drafts=drafts)
+        return _page(submission_id, status=status_for(exc), problems=[(field, exc.message)], drafts=drafts)
     flash(done)
     return redirect(url_for("teacher.submission", submission_id=submission_id, _anchor=anchor or None))
 

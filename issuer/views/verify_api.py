@@ -15,17 +15,18 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
-from ..errors import IssuerError
+from ..errors import Forbidden, InvalidInput, IssuerError
 from ..extensions import csrf, is_verification_staff, verify_limit
 from ..licensure.verification import Presented, expand_upload, session_verifier, unreadable_report
 from ..runtime import runtime
+from .errors import json_error, status_for
 
 bp = Blueprint("verify_api", __name__)
 csrf.exempt(bp)
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # one credential (a few kB) with room for a baked image as JSON
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # multipart: files or a zip of them
-class ApiError(IssuerError):
+class ApiError(InvalidInput):
     code = "invalid_request"
 
 
@@ -47,7 +48,7 @@ def _size_limits() -> None:
 
 @bp.errorhandler(IssuerError)
 def _issuer_error(exc: IssuerError):
-    return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.http_status  # as errors.py
+    return json_error(status_for(exc), exc.code, exc.message)
 
 
 @bp.errorhandler(HTTPException)
@@ -109,8 +110,8 @@ def verify() -> Response:
     """One credential: its report (the CLI's --json). Several (licensure staff): {"results": [...]}."""
     items = _presented_items()
     if len(items) > 1 and not is_verification_staff():
-        raise ApiError("Several credentials at once need a licensure staff account; send one at a time.",
-                       code="batch_needs_licensure").with_status(403)
+        raise Forbidden("Several credentials at once need a licensure staff account; send one at a time.",
+                        code="batch_needs_licensure")
     results = _verify_items(items)
     if len(results) == 1:
         return jsonify(results[0][1].to_json())

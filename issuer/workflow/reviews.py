@@ -21,32 +21,29 @@ from ..catalog.versions import badge_version
 from ..credentials.evidence import evidence_entries, results
 from ..credentials.expiry import current_credential, valid_until_for
 from ..credentials.issuance import issue_credential
-from ..errors import IssuerError
+from ..errors import Conflict, Forbidden, InvalidInput
 from ..identity import IssuerIdentity
 from ..mail import queue_mail
 from ..models import Attempt, BadgeClassRecord, Credential, District, Judgement, Submission, User
 from ..models.work import seconds_between
-from ..people.auth import Forbidden
 from .eligibility import may_review, reviewable_by
 from .submissions import Work, load, now_utc
 
 DECISIONS = ("earned", "not_yet")
 
 
-class DecisionInvalid(IssuerError):
+class DecisionInvalid(InvalidInput):
     """The judgement form is incomplete or inconsistent; `problems` are (field, message) pairs."""
 
     code = "decision_invalid"
-    http_status = 400
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
         super().__init__("The decision was not recorded: " + "; ".join(m for _, m in problems))
 
 
-class AlreadyDecided(IssuerError):
+class AlreadyDecided(Conflict):
     code = "already_decided"
-    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def decide(session: Session, submission_id: int, *, assessor: User, levels: dict
            policy: PdpPolicy, own_district_allowed: bool, now: datetime | None = None) -> Credential | None:
     """Record the judgement; on "earned" issue the credential. Returns it (or None for "not yet").
 
-    Raises DecisionInvalid, AlreadyDecided (409), Forbidden.
+    Raises DecisionInvalid, AlreadyDecided (a conflict), Forbidden.
     """
     now = now or now_utc()
     work = load_for_review(session, submission_id, assessor=assessor, own_district_allowed=own_district_allowed)

@@ -20,11 +20,10 @@ from badge_classes import PATHWAYS, BadgeClass, Part
 from ..audit import record_event
 from ..catalog.versions import badge_version, current_badge, get_record
 from ..credentials.expiry import current_credential, renewal_refusal
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Conflict, Forbidden, InvalidInput, UnknownAchievementError
 from ..mail import queue_mail
 from ..models import OPEN_STATES, Attempt, BadgeClassRecord, Credential, Enrolment, Submission, SubmissionFile, User
 from ..models.work import seconds_between, work_facts
-from ..people.auth import Forbidden
 from ..people.districts import programme_year
 from .eligibility import may_review
 from .uploads import store_upload
@@ -35,19 +34,18 @@ MAX_LINKS = 10
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
-class SubmissionError(IssuerError):
+class SubmissionError(InvalidInput):
+    """Base of what the work services refuse; raised itself for an answer, link or part that cannot be used."""
+
     code = "submission_invalid"
-    http_status = 400
 
 
-class StaleForm(IssuerError):
+class StaleForm(Conflict, SubmissionError):
     code = "stale_form"
-    http_status = 409
 
 
-class LimitReached(IssuerError):
+class LimitReached(Conflict, SubmissionError):
     code = "in_progress_limit"
-    http_status = 409
 
 
 class Incomplete(SubmissionError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import IssuerError
+from ..errors import InvalidInput, TooLarge
 
 MEDIA_TYPES = {
     "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
@@ -31,9 +31,12 @@ _OOXML_DIRS = {"docx": "word/", "pptx": "ppt/", "xlsx": "xl/"}
 _CHUNK = 1024 * 1024
 
 
-class UploadRejected(IssuerError):
+class UploadRejected(InvalidInput):
     code = "upload_rejected"
-    http_status = 400
+
+
+class UploadTooLarge(TooLarge, UploadRejected):
+    code = "upload_rejected"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def _copy_hashing(stream: BinaryIO, fd: int, max_bytes: int, name: str) -> tuple
         while chunk := stream.read(_CHUNK):
             size += len(chunk)
             if size > max_bytes:
-                raise UploadRejected(f"{name} is larger than {max_bytes // (1024 * 1024)} MB.").with_status(413)
+                raise UploadTooLarge(f"{name} is larger than {max_bytes // (1024 * 1024)} MB.")
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest(), size

@@ -2,19 +2,19 @@
 
 Token endpoint: RFC 6749 §5.2 and OID4VCI 1.0 §6.3. Credential endpoint: RFC 6750 §3.1 (the access
 token) and OID4VCI 1.0 §8.3.1.2 (the request). Views turn them into {"error", "error_description"}.
+The protocols answer each with HTTP 400 (so they are InvalidInput), a bad access token with 401.
 """
 
 from __future__ import annotations
 
-from ...errors import IssuerError
+from ...errors import InvalidInput, NotAuthenticated
 
 
-class OAuthError(IssuerError):
+class OAuthError(InvalidInput):
     """Base class. `commit` is True when the refusal itself changed state that must be kept (a wrong
     PIN is counted), so the caller commits the transaction before answering."""
 
     code = "invalid_request"
-    http_status = 400
     commit = False
 
     def __init__(self, message: str, *, commit: bool = False) -> None:
@@ -40,11 +40,10 @@ class UnsupportedGrantType(OAuthError):
 # --- credential endpoint (RFC 6750 §3.1, OID4VCI §8.3.1.2) ------------------------------------
 
 
-class InvalidToken(OAuthError):
+class InvalidToken(NotAuthenticated, OAuthError):
     """The access token is missing, unknown or expired: 401 with a WWW-Authenticate challenge."""
 
     code = "invalid_token"
-    http_status = 401
 
 
 class InvalidCredentialRequest(OAuthError):

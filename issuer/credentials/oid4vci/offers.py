@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ...audit import record_event
-from ...errors import IssuerError
+from ...errors import Conflict, NotFound
 from ...models import AuditEvent, Credential, CredentialOffer, User
 from .errors import InvalidGrant, InvalidRequest, UnsupportedGrantType
 from .metadata import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT
@@ -69,15 +69,16 @@ def aware(moment: datetime) -> datetime:
 
 
 def offerable_credential(session: Session, teacher: User, public_id: str, *, now: datetime | None = None) -> Credential:
-    """The teacher's own credential, if it may go to a wallet: 404 for anyone else's, 409 when not valid now."""
+    """The teacher's own credential, if it may go to a wallet: NotFound for anyone else's, Conflict when not
+    valid now."""
     now = now or datetime.now(timezone.utc)
     row = session.scalar(select(Credential).where(Credential.public_id == public_id)) if len(public_id) <= 64 else None
     if row is None or row.recipient_user_id != teacher.id:
-        raise IssuerError("There is no such credential.", code="unknown_credential").with_status(404)
+        raise NotFound("There is no such credential.", code="unknown_credential")
     reason = not_deliverable(row, now)
     if reason:
-        raise IssuerError(f"This credential is {reason}, so it cannot be added to a wallet.",
-                          code="credential_not_active").with_status(409)
+        raise Conflict(f"This credential is {reason}, so it cannot be added to a wallet.",
+                       code="credential_not_active")
     return row
 
 
