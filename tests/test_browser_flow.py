@@ -95,8 +95,13 @@ class Person:
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.base, self.email = base, email
+        # Chromium reports what the pages' Content-Security-Policy blocked (an inline style, a script).
+        self.blocked: list[str] = []
+        self.page.on("console", lambda message: self.blocked.append(message.text)
+                     if "Content Security Policy" in message.text else None)
 
     def shot(self, name: str) -> None:
+        assert self.blocked == [], (self.page.url, self.blocked)
         Person.counter += 1
         SCREENSHOTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{Person.counter:02d}-{name}.png"), full_page=True)

@@ -147,6 +147,9 @@ def test_licensure_staff_verify_files_and_make_a_renewal_report(
     clerk.shot("pages-licensure-renewal-print")
     page.emulate_media(media="screen")
     assert page.get_by_role("button", name="Print").is_visible()
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Print").click()  # static/print.js, allowed by the page's policy
+    assert page.evaluate("() => window.printed") == 1
 
     # The report as CSV, from the link under it (nothing to choose again) ...
     def downloaded(click) -> tuple[str, str]:

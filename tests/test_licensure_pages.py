@@ -108,7 +108,10 @@ def test_renewal_report_page_and_csv(app: Flask) -> None:
             "pasted": json.dumps(ours), "urls": ""}
     page = client.post("/licensure/renewal", data={**form, "csrf_token": csrf_token(client, "/licensure/renewal")})
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "6 PDPs counted of 30 required" in text and "@media print" in text
+    with client.get("/static/renewal.css") as stylesheet:  # the page's print view, linked
+        print_styles = stylesheet.get_data(as_text=True)
+    assert page.status_code == 200 and "6 PDPs counted of 30 required" in text and "@media print" in print_styles
+    assert "/static/renewal.css" in text
     download = client.post("/licensure/renewal", data={**form, "action": "csv",
                                                         "csrf_token": csrf_token(client, "/licensure/renewal")})
     assert download.mimetype == "text/csv"

@@ -14,6 +14,7 @@ from . import (
     credentials,
     dashboards,
     errors,
+    headers,
     licensure,
     oid4vci,
     people,
@@ -50,3 +51,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboards.bp, url_prefix="/dashboards")
     app.register_blueprint(surveys.bp, url_prefix="/my/surveys")
     errors.register(app)
+    headers.register(app)
