@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -14,12 +16,21 @@ from .errors import NotInitialisedError
 from .identity import IssuerIdentity
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     database: Database
     catalog: Catalog  # the definition files as validated at start-up; the database holds versions
+    clock: Callable[[], datetime] = utc_now  # what the pages take as "now" (tests pin it)
     _identity: IssuerIdentity | None = field(default=None, repr=False)
+
+    def now(self) -> datetime:
+        """The current time in UTC, from the clock."""
+        return self.clock()
 
     def identity(self) -> IssuerIdentity:
         """The issuer identity; NotInitialisedError when the instance has no key yet."""

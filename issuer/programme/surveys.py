@@ -6,7 +6,7 @@ programme year closes (the MICROCRED_SURVEYS_CLOSE day), and always for two week
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -81,11 +81,6 @@ def parse_answers(form: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- the calendar --------------------------------------------------------------------------------
-
-
-def today() -> date:
-    """Today in UTC (the day surveys open and close by)."""
-    return datetime.now(UTC).date()
 
 
 def year_start(year: str) -> date:

@@ -6,7 +6,6 @@ the page (4xx) with what was typed and an error summary linked to the fields.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request
@@ -40,7 +39,7 @@ def year(year: str):
 
 
 def _survey(find):
-    now = datetime.now(UTC)
+    now = runtime().now()
     problems: list[tuple[str, str]] = []
     typed: dict[str, Any] | None = None
     status = 200

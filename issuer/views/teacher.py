@@ -22,7 +22,6 @@ from badge_classes.model import PART_KINDS
 from ..errors import Forbidden, InternalFailure, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
 from ..programme import surveys
-from ..programme.surveys import today as surveys_today
 from ..runtime import runtime
 from ..workflow import submissions as service
 from ..workflow.eligibility import may_review
@@ -52,7 +51,7 @@ def dashboard():
                            Credential.recipient_user_id == g.user.id,
                            Credential.submission_id.in_([i["id"] for i in items])))
                            .order_by(Credential.issued_at.desc()))]
-        survey_offers = surveys.offers(session, g.user, settings=rt.settings, today=surveys_today())
+        survey_offers = surveys.offers(session, g.user, settings=rt.settings, today=rt.now().date())
     open_items = [i for i in items if i["state"] in OPEN_STATES]
     return render_template("teacher/dashboard.html", open_items=open_items, credentials=credentials,
                            survey_offers=survey_offers,
@@ -221,7 +220,8 @@ def _page(submission_id: int, *, status: int = 200, problems: Problems | None = 
         if refused:
             problems = [(target, f"Not submitted yet: {message}") for target, message in checklist]
         credential = session.scalar(select(Credential).where(Credential.submission_id == submission_id))
-        survey = surveys.attempt_offer(session, g.user, submission_id, settings=runtime().settings, today=surveys_today())
+        survey = surveys.attempt_offer(session, g.user, submission_id, settings=runtime().settings,
+                                      today=runtime().now().date())
         page = render_template(
             "teacher/submission.html", work=work, badge=work.badge, sub=work.submission, problems=problems or [],
             drafts=drafts or {}, checklist=checklist, values=_values(work, drafts or {}), credential=credential,
