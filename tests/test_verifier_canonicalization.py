@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from verifier import VerifierError, canonicalization, canonicalize, document_loader
+from verifier import VerifierError, canonicalize
+from verifier import canonicalization, document_loader
 from verifier.document_loader import CONTEXTS_DIR, OB_V3, load_context
 from verifier.errors import UndefinedTermError
-
 from verifier_support import (
     OB30,
     VECTORS,

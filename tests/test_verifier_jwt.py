@@ -10,10 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from verifier_support import NOW, OB30, LocalSite, load_json, new_key, problem_codes, statuses, without_proof
 
 from verifier.presented import verify_presented
-
-from verifier_support import NOW, OB30, LocalSite, load_json, new_key, problem_codes, statuses, without_proof
 
 
 def _b64(data: bytes) -> str:

@@ -26,7 +26,6 @@ from verifier import (
 from verifier.document_loader import CONTEXTS_DIR, document_loader, pinned_urls
 from verifier.inputs import MAX_BYTES, UnreadableInput, read_presented
 from verifier.multikey import multibase_decode, multibase_encode
-
 from verifier_support import (
     NOW,
     Ed25519Key,

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from verifier_support import NOW, OB30, LocalSite, problem_codes, statuses
 
 from verifier.ob2 import recipient_matches
 from verifier.presented import verify_presented
-
-from verifier_support import NOW, OB30, LocalSite, problem_codes, statuses
 
 OB20 = OB30.parent / "ob20"
 EMAIL = "nobody@example.org"  # sha256 + salt "deadsea" gives the vectors' recipient identity

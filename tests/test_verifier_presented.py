@@ -7,11 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from verifier_support import NOW, OB30, LocalSite, new_key, problem_codes, sign, statuses, unsigned_simple
 
 from verifier.presented import verify_presented
 from verifier.summary import CredentialSummary
-
-from verifier_support import NOW, OB30, LocalSite, new_key, problem_codes, sign, statuses, unsigned_simple
 
 
 def _ours() -> dict:

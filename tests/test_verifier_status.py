@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from verifier_support import DERIVED, NOW, OB30, Ed25519Key, LocalSite, load_json, new_key, sign, unsigned_simple
 
 from verifier import Status, verify_credential
 from verifier.presented import verify_presented
@@ -30,8 +31,6 @@ from verifier.status import (
     status_list_checker,
     write_status,
 )
-
-from verifier_support import DERIVED, NOW, OB30, Ed25519Key, LocalSite, load_json, new_key, sign, unsigned_simple
 
 LIST_URL = "https://issuer.example/status/abc"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

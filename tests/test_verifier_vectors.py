@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from verifier import KeyFormatError, KeyResolutionError, canonicalize, cryptosuite, verify_credential, verify_proofs
+from verifier import KeyFormatError, KeyResolutionError, canonicalize, verify_credential, verify_proofs
+from verifier import cryptosuite
 from verifier.data_integrity import _with_previous_proofs, add_proof
 from verifier.key_resolution import resolve_verification_method
 from verifier.multikey import (
@@ -33,7 +34,6 @@ from verifier.multikey import (
 )
 from verifier.schema import schema_for, schema_problems, validator
 from verifier.timeutil import parse_datetime
-
 from verifier_support import (
     DERIVED,
     DID_KEY_VECTOR,
