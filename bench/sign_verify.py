@@ -15,19 +15,19 @@ import secrets
 import statistics
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from badge_classes import load_catalog, to_achievement  # noqa: E402
-from issuer.credentials.issuance import hashed_identifier  # noqa: E402
-from verifier import add_proof, verify_credential  # noqa: E402
-from verifier.document_loader import OB_V3, VC_V2  # noqa: E402
-from verifier.multikey import did_key, did_key_verification_method, encode_public_key  # noqa: E402
+from badge_classes import load_catalog, to_achievement
+from issuer.credentials.issuance import hashed_identifier
+from verifier import add_proof, verify_credential
+from verifier.document_loader import OB_V3, VC_V2
+from verifier.multikey import did_key, did_key_verification_method, encode_public_key
 
 
 def typical_credentials(n: int, issuer_did: str) -> list[dict]:
@@ -67,7 +67,7 @@ def main() -> None:
     multikey = encode_public_key(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
     issuer = did_key(multikey)
     method = did_key_verification_method(multikey)
-    created = datetime(2026, 9, 1, 12, 0, tzinfo=timezone.utc)
+    created = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
     documents = typical_credentials(args.n, issuer)
 
     sign_times, signed = [], []

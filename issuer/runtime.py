@@ -46,7 +46,7 @@ class Runtime:
         """Raise NotInitialisedError unless migrations are applied and a signing key exists."""
         try:
             current = self.database.is_current()
-        except Exception as exc:  # noqa: BLE001 - report any database failure in one clear line
+        except Exception as exc:
             reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
             raise NotInitialisedError(
                 f"The database {self.database_label()} cannot be used ({reason}). If it is new, run `microcred init`."

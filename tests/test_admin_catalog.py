@@ -102,7 +102,7 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self.forms.append(Form(action=a.get("action") or "", method=(a.get("method") or "get").lower(),
                                    fields={}))
-        elif not self.forms or "name" not in a and tag != "option":
+        elif not self.forms or ("name" not in a and tag != "option"):
             return
         elif tag == "input":
             kind = a.get("type") or "text"
@@ -554,7 +554,7 @@ def _assert_refused(app: Flask, response, posted: dict[str, list[str]], field: s
     assert any(fragment.lower() in m.lower() for m in messages), (field, messages, page[:3000])
     summary = [html.unescape(path) for path in re.findall(r"<li><strong>(.*?)</strong>", page)]
     # The summary names the field; a problem inside the YAML box by its path there, repeated at the box.
-    assert any(path.split(".")[0] == field or field == "structured" and any(m.startswith(f"{path}: ") for m in messages)
+    assert any(path.split(".")[0] == field or (field == "structured" and any(m.startswith(f"{path}: ") for m in messages))
                for path in summary), summary
     shown = _the_form(response)
     for name in set(posted) | set(shown):

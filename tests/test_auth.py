@@ -9,7 +9,7 @@ import json
 import re
 import stat
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -260,7 +260,7 @@ def test_success_clears_the_accounts_failures(app: Flask, account: Account) -> N
 
 
 def test_failures_older_than_the_window_do_not_count(app: Flask, client: FlaskClient, account: Account) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stale, recent = account("admin"), account("admin")
     with _db(app) as session:
         for _ in range(MAX_FAILURES_PER_ACCOUNT):

@@ -14,7 +14,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def accounts(app: Flask) -> dict[str, str]:
     """A teacher enrolled in the TEAM pathway of one district, an assessor from another."""
-    year = programme_year(datetime.now(timezone.utc).date())
+    year = programme_year(datetime.now(UTC).date())
     with app.extensions["microcred"].database.transaction() as session:
         maple, river = District(name="Maple County Schools", code="MCS"), District(name="River City Schools", code="RCS")
         session.add_all([maple, river])

@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import test_browser_flow as flow
 from flask import Flask
 from sqlalchemy import select
-from test_browser_flow import _FOCUS_VISIBLE, _UNLABELLED, PASSWORD, SCREENSHOTS, Person
 
 from issuer.models import SurveyResponse, User
 from issuer.people.accounts import hash_password
 
+import test_browser_flow as flow
 from licensure_support import EDUCATOR_EMAIL, issue_ours
 from programme_support import WORK, build
+from test_browser_flow import _FOCUS_VISIBLE, _UNLABELLED, PASSWORD, SCREENSHOTS, Person
 
 QUESTIONING = "Questioning: Higher-Order Questions"
 browser, live_server = flow.browser, flow.live_server  # the fixtures (Chromium, the app on a real port)

@@ -10,7 +10,7 @@ import html
 import io
 import re
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -42,7 +42,7 @@ def _rt(app: Flask) -> Runtime:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _html(response) -> str:

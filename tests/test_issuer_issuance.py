@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -100,7 +100,7 @@ def test_schema_invalid_credential_is_refused_and_nothing_stored(app: Flask, mon
 def test_sign_credential_refuses_an_invalid_document(app: Flask) -> None:
     rt = _rt(app)
     identity = rt.identity()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     credential = issuance.build_credential(rt.catalog.badge_classes[SLUG], identity=identity, recipient_email="t@example.org",
                                            recipient_name="Jo Teacher", issued_at=now,
                                            credential_id="urn:uuid:00000000-0000-4000-8000-000000000000")

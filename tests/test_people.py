@@ -7,7 +7,7 @@ import html
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +28,7 @@ from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase 42"
-YEAR = programme_year(datetime.now(timezone.utc).date())
+YEAR = programme_year(datetime.now(UTC).date())
 People = Callable[..., User]
 
 
@@ -380,7 +380,7 @@ def test_expired_unknown_and_replaced_invitation_links(app: Flask, person) -> No
     assert client.get(f"/invitations/{second}").status_code == 200
     assert client.get(f"/invitations/{second[:-2]}xx").status_code == 404
     with _db(app) as session:
-        session.get(Invitation, _second.id).expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        session.get(Invitation, _second.id).expires_at = datetime.now(UTC) - timedelta(seconds=1)
     response = client.get(f"/invitations/{second}")
     assert response.status_code == 410 and "expired" in _text(response)
     with _db(app) as session, pytest.raises(LinkExpired):
@@ -465,7 +465,7 @@ def test_expired_reset_link_is_refused(app: Flask, person) -> None:
 
     with _db(app) as session:
         for reset in session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id)):
-            reset.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+            reset.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     assert client.get(path).status_code == 410
     assert client.get("/reset/not-a-real-token").status_code == 404
 

@@ -6,7 +6,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -98,7 +98,7 @@ def test_the_linkedin_link_carries_every_field(app: Flask, client: FlaskClient, 
     document = json.loads(row.document)
     by_name = {parse_qs(urlsplit(link.replace("&amp;", "&")).query)["name"][0]: link for link in links}
     fields = parse_qs(urlsplit(by_name[document["credentialSubject"]["achievement"]["name"]].replace("&amp;", "&")).query)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert fields["startTask"] == ["CERTIFICATION_NAME"]
     assert fields["name"] == [document["credentialSubject"]["achievement"]["name"]]
     assert fields["organizationName"] == [document["issuer"]["name"]]

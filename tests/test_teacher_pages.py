@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 
@@ -95,7 +95,7 @@ def _new_teacher(app: Flask, people: People, *, pathway: str | None = "team") ->
         session.flush()
         if pathway:
             session.add(Enrolment(user_id=user.id, district_id=people.district_id, pathway=pathway,
-                                  year=programme_year(datetime.now(timezone.utc).date()), created_by="test"))
+                                  year=programme_year(datetime.now(UTC).date()), created_by="test"))
         user_id = user.id
     client = app.test_client()
     _sign_in(client, email)

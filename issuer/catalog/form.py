@@ -7,7 +7,8 @@ validated by exactly the same schema and stored by the same `record_definition` 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session

@@ -8,7 +8,7 @@ exit 1, and nothing is changed.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -34,7 +34,7 @@ _DONE = {"revoked": "Revoked", "suspended": "Suspended", "active": "Reinstated"}
 def issue_command(slug: str, recipient_email: str, recipient_name: str, out: str | None) -> None:
     """Award a micro-credential directly (administrator): signs, records, prints the credential."""
     rt = runtime()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     rt.require_initialised()
     try:
         with rt.database.transaction() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -53,7 +53,7 @@ def init_command(demo: bool) -> None:
 def _demo(rt: Runtime, settings: Settings) -> None:
     with rt.database.transaction() as session:
         logins = ensure_demo_accounts(session, settings.secrets_dir / "demo-logins.json")
-        places = ensure_demo_districts(session, year=programme_year(datetime.now(timezone.utc).date()))
+        places = ensure_demo_districts(session, year=programme_year(datetime.now(UTC).date()))
     click.echo("Demo districts:")
     for line in places:
         click.echo(f"  {line}")

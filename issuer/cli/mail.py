@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -70,7 +70,7 @@ def mail_digest(days: int) -> None:
     """Queue each district coordinator's digest of their district's activity (run it weekly)."""
     rt = runtime()
     with rt.database.transaction() as session:
-        queued = queue_coordinator_digests(session, days=days, now=datetime.now(timezone.utc),
+        queued = queue_coordinator_digests(session, days=days, now=datetime.now(UTC),
                                            public_url=rt.settings.public_url)
     click.echo(f"Queued {queued} coordinator digest(s); `microcred mail send` delivers them.")
 
@@ -83,7 +83,7 @@ def mail_reminders(days: int) -> None:
     """Queue an expiry reminder for each credential expiring soon (once per credential; run it daily)."""
     rt = runtime()
     with rt.database.transaction() as session:
-        queued = queue_expiry_reminders(session, within_days=days, now=datetime.now(timezone.utc),
+        queued = queue_expiry_reminders(session, within_days=days, now=datetime.now(UTC),
                                         public_url=rt.settings.public_url)
     click.echo(f"Queued {queued} expiry reminder(s) for credentials expiring within {days} days; "
                "`microcred mail send` delivers them.")

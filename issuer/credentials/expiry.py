@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ def renewal_refusal(credential: Credential | None, *, title: str, now: datetime)
 def queue_expiry_reminders(session: Session, *, within_days: int, now: datetime, public_url: str) -> int:
     """Queue one 'expiry_reminder' mail per active credential expiring within `within_days` that was
     not reminded yet (nor renewed); returns how many were queued."""
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     reminded = select(AuditEvent.subject).where(AuditEvent.action == REMINDED)
     due = session.scalars(
         select(Credential)
@@ -94,7 +94,7 @@ def queue_expiry_reminders(session: Session, *, within_days: int, now: datetime,
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite returns naive UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 def _day(moment: datetime) -> str:

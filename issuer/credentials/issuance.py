@@ -12,7 +12,7 @@ import json
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -152,7 +152,7 @@ def issue_credential(
     with `replaces`, the unique replaces_id makes a second replacement of one credential fail.
     `valid_from` (default: now) lets a re-issue keep the date the original was earned.
     """
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     email = normalise_email(recipient_email)
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     pdp = policy.value_on(badge.slug, badge.pathway, now)
@@ -178,7 +178,7 @@ def issue_credential(
         submission_id=submission_id,
         recipient_user_id=recipient_user_id,
         replaces_id=replaces.credential_id if replaces is not None else None,
-        valid_until=valid_until.astimezone(timezone.utc).replace(microsecond=0) if valid_until else None,
+        valid_until=valid_until.astimezone(UTC).replace(microsecond=0) if valid_until else None,
         document=json.dumps(signed, ensure_ascii=False, indent=2),
     )
     session.add(row)
@@ -200,4 +200,4 @@ def new_public_id() -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -51,7 +51,7 @@ def reissue(session: Session, credential: Credential, *, reason: str, old_status
     Raises ReissueRefused (a revoked, suspended, expired or already replaced credential; a bad
     option), InvalidRecipientError (a bad name), CredentialInvalidError.
     """
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     reason = (reason or "").strip()
     if old_status not in OLD_STATUSES:
         raise ReissueInvalid(f"The old credential is revoked or suspended, not {old_status!r}.")
@@ -98,7 +98,7 @@ def refusal_reason(session: Session, credential: Credential, now: datetime) -> s
     if credential.status == "suspended":
         return f"{credential.credential_id} is suspended: reinstate it first (or revoke it)."
     until = credential.valid_until
-    if until is not None and (until if until.tzinfo else until.replace(tzinfo=timezone.utc)) <= now:
+    if until is not None and (until if until.tzinfo else until.replace(tzinfo=UTC)) <= now:
         return (f"{credential.credential_id} expired on {until:%Y-%m-%d}: an expired credential is renewed by "
                 "earning it again, not re-issued.")
     return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -95,7 +95,7 @@ def change_status(session: Session, credential: Credential, new_status: str, *, 
                   identity: IssuerIdentity, now: datetime | None = None, notify: bool = True) -> None:
     """Revoke, suspend or reinstate ('active'), and re-sign the list at once (in this transaction),
     so the published list and every offline check see the change immediately."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     reason = (reason or "").strip()
     if not reason:
         raise StatusChangeInvalid("Give a reason: it is kept in the audit log and sent to the teacher.")
@@ -154,7 +154,7 @@ def list_credential(session: Session, list_id: str, identity: IssuerIdentity,
                     now: datetime | None = None) -> tuple[str, str]:
     """The signed BitstringStatusListCredential (text, ETag), re-signed when a bit changed or it
     nears the end of its validity. UnknownAchievementError (404) for an unknown list."""
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     status_list = session.scalar(select(StatusList).where(StatusList.list_id == list_id))
     if status_list is None:
         raise UnknownAchievementError(f"There is no status list {list_id!r}.")
@@ -206,9 +206,9 @@ def our_status_lists(session: Session, identity: IssuerIdentity, *, can_sign: bo
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

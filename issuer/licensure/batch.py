@@ -278,7 +278,7 @@ class _Writer:
         presented = [(d.raw.get("credential", ""), d.report) for d in group]
         report = renewal_report(group[0].educator, presented,  # type: ignore[arg-type]  # pending rows have one
                                 registry=self.context.registry, policy=self.context.policy)
-        for done, entry in zip(group, report.entries):
+        for done, entry in zip(group, report.entries, strict=True):  # one entry per credential
             self.counted += entry.counted
             self.rows_out.writerow(safe_row({"row": done.index, "name": done.raw.get("name", ""),
                                              "email": done.raw.get("email", ""),

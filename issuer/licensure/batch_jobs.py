@@ -10,6 +10,7 @@ is gone, or that made no progress for `batch_job_stale_minutes`, is read as fail
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import os
@@ -229,10 +230,8 @@ def stop_children(timeout: float = 10.0) -> None:
         _children.clear()
     for process in processes:
         if process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.killpg(process.pid, 15)
-            except ProcessLookupError:
-                pass
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -41,7 +41,7 @@ def verify_password(user: User, password: str) -> bool:
         return False
     try:
         return _hasher.verify(user.password_hash, password)
-    except Exception:  # noqa: BLE001 - argon2 raises several mismatch types; all mean "no"
+    except Exception:
         return False
 
 

@@ -6,7 +6,7 @@ worker processes and restarts. Unknown accounts cost the same hashing time as kn
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ def authenticate(session: Session, email: str, password: str, *, address: str,
                  now: datetime | None = None) -> User | None:
     """The user with this email and password, or None (the failure is recorded in the caller's
     transaction, so commit it). TooManyAttempts when the account or address is locked out."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     email = (email or "").strip().lower()
     keys = (f"account:{email}", f"address:{address}")
     _refuse_when_limited(session, keys, now)
@@ -56,7 +56,7 @@ def authenticate(session: Session, email: str, password: str, *, address: str,
 
 def _refuse_when_limited(session: Session, keys: tuple[str, str], now: datetime) -> None:
     since = now - WINDOW
-    for key, limit in zip(keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS)):
+    for key, limit in zip(keys, (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS), strict=True):
         count = session.scalar(select(func.count()).select_from(LoginFailure)
                                .where(LoginFailure.key == key, LoginFailure.at >= since))
         if count >= limit:

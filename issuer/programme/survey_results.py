@@ -33,9 +33,9 @@ def _columns() -> list[Any]:
 
 def _summary(row: Any) -> SurveySummary:
     n, *rest = row
-    means = {name: (None if v is None else float(v)) for name, v in zip(RATINGS, rest[:4])}
+    means = {name: (None if v is None else float(v)) for name, v in zip(RATINGS, rest[:4], strict=True)}
     hours = rest[4]
-    return SurveySummary(n, means, None if hours is None else float(hours), dict(zip(WORKED_WITH, rest[5:8])))
+    return SurveySummary(n, means, None if hours is None else float(hours), dict(zip(WORKED_WITH, rest[5:8], strict=True)))
 
 
 def by_badge_class(session: Session, year: str, *, district_id: int | None = None) -> dict[int, SurveySummary]:

@@ -8,7 +8,7 @@ and the typed reason kept, a missing reason 400.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -108,4 +108,4 @@ def _history(session: Session, credential_id: str) -> list[dict[str, Any]]:
 
 def _utc(moment: datetime) -> datetime:
     """The page says UTC: SQLite gives naive UTC, PostgreSQL the session's time zone."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -10,7 +10,7 @@ an attribute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -204,7 +204,7 @@ def _size(n: int) -> str:
 
 def _age_days(when: datetime, now: datetime) -> int:
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC datetimes
+        when = when.replace(tzinfo=UTC)  # SQLite hands back naive UTC datetimes
     return max(0, (now - when).days)
 
 

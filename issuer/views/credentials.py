@@ -7,7 +7,7 @@ check. Asked for JSON (Accept), the answer is the stored text byte for byte: not
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
@@ -104,7 +104,7 @@ def _verify(document: dict):
     """The live verdict, status read from this issuer's own published list."""
     rt = runtime()
     identity = rt.identity()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with rt.database.transaction() as session:
         checker = status_list_checker(our_status_lists(session, identity), documents=identity.documents, now=now)
         return verify_credential(document, now=now, documents=identity.documents, status_checker=checker)

@@ -7,7 +7,7 @@ the signed-in user may do.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -82,7 +82,7 @@ class EnrolForm(FlaskForm):
 
 
 def _today_year() -> str:
-    return programme_year(datetime.now(timezone.utc).date())
+    return programme_year(datetime.now(UTC).date())
 
 
 def _actor(db: Session) -> User:

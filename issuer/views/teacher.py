@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import or_, select

@@ -9,7 +9,7 @@ on the offer and in the audit log. The draft-13 request shape ("format" + "proof
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -42,7 +42,7 @@ class Delivery:
 def deliver_credential(session: Session, *, authorization: str | None, body: Any, credential_issuer: str,
                        secret_key: str, now: datetime | None = None) -> Delivery:
     """Answer one Credential Request; raises the OAuthError that names what is wrong."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     offer = _offer_for_token(session, authorization, now)
     credential = session.get(Credential, offer.credential_row_id)
     reason = not_deliverable(credential, now)

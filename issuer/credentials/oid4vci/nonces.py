@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
 
@@ -17,20 +17,20 @@ NONCE_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=60)
 _SALT = "microcred.oid4vci.c_nonce"
 _MAX_LENGTH = 200
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOT_OURS = "The nonce is not one this issuer gave out: get a new one from the nonce endpoint."
 
 
 def issue_nonce(secret_key: str, *, now: datetime | None = None) -> str:
     """A fresh, unpredictable c_nonce."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     micros = (now - _EPOCH) // timedelta(microseconds=1)
     return _signer(secret_key).sign(f"{micros}.{secrets.token_urlsafe(16)}").decode("ascii")
 
 
 def nonce_issued_at(nonce: object, secret_key: str, *, now: datetime | None = None) -> datetime:
     """When this nonce was issued; raises InvalidNonce when it is not ours, or too old."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not isinstance(nonce, str) or not nonce or len(nonce) > _MAX_LENGTH:
         raise InvalidNonce(_NOT_OURS)
     try:

@@ -13,9 +13,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import qrcode
@@ -65,13 +66,13 @@ def tx_code_digest(pre_authorized_code: str, tx_code: str) -> str:
 
 
 def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite returns naive UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 def offerable_credential(session: Session, teacher: User, public_id: str, *, now: datetime | None = None) -> Credential:
     """The teacher's own credential, if it may go to a wallet: NotFound for anyone else's, Conflict when not
     valid now."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     row = session.scalar(select(Credential).where(Credential.public_id == public_id)) if len(public_id) <= 64 else None
     if row is None or row.recipient_user_id != teacher.id:
         raise NotFound("There is no such credential.", code="unknown_credential")
@@ -96,7 +97,7 @@ def not_deliverable(row: Credential | None, now: datetime) -> str | None:
 def create_offer(session: Session, teacher: User, public_id: str, *, credential_issuer: str,
                  with_tx_code: bool = True, now: datetime | None = None) -> NewOffer:
     """A pre-authorized code offer for the teacher's credential; older unused offers stop working."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     row = offerable_credential(session, teacher, public_id, now=now)
     session.execute(update(CredentialOffer)
                     .where(CredentialOffer.credential_row_id == row.id, CredentialOffer.code_used_at.is_(None),
@@ -145,7 +146,7 @@ def qr_svg(text: str) -> str:
 def exchange_code(session: Session, form: Mapping[str, Sequence[str]], *, now: datetime | None = None) -> AccessToken:
     """The Token Request (§6.1) of the pre-authorized code grant; raises InvalidRequest, InvalidGrant or
     UnsupportedGrantType (a wrong PIN with commit=True: it is counted)."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     grant_type, code, pin = _param(form, "grant_type"), _param(form, "pre-authorized_code"), _param(form, "tx_code")
     if not grant_type:
         raise InvalidRequest("grant_type is missing.")

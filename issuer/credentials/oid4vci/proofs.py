@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -45,7 +45,7 @@ class KeyProof:
 
 def verify_key_proof(token: Any, *, audience: str, now: datetime | None = None) -> KeyProof:
     """Verify one proof JWT; raises InvalidProof saying what is wrong."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not isinstance(token, str) or not token or len(token) > MAX_LENGTH:
         raise InvalidProof("The key proof must be a JWT (a string of at most 8 KB).")
     try:
