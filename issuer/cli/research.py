@@ -1,5 +1,7 @@
-"""`microcred research-export --out FILE [--year YYYY-YY ...] [--with-comments]`: the de-identified
-research export (docs/programme-data.md) written to a file; audited as made by the command line."""
+"""`microcred research-export --out FILE [--year YYYY-YY ...] [--with-comments]`: the research export.
+
+The de-identified research export (docs/programme-data.md) written to a file; audited as made by the command line.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Programme data the department studies: teachers' feedback surveys (one per decided attempt, one
-per teacher at the end of each programme year)."""
+"""Programme data the department studies: teachers' feedback surveys.
+
+One per decided attempt, one per teacher at the end of each programme year.
+"""
 
 from __future__ import annotations
 

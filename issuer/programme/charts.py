@@ -1,5 +1,8 @@
-"""Server-rendered SVG bar charts: readable without JavaScript, named for assistive technology
-(role="img" with a title and a description); each page shows the same figures as a table."""
+"""Server-rendered SVG bar charts, readable without JavaScript.
+
+Named for assistive technology (role="img" with a title and a description); each page shows the
+same figures as a table.
+"""
 
 from __future__ import annotations
 

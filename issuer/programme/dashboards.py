@@ -1,5 +1,6 @@
-"""Programme figures for dashboards: counted and summed in the database (GROUP BY), on SQLite and
-PostgreSQL alike. docs/programme-data.md defines every measure.
+"""Programme figures for dashboards, counted and summed in the database (GROUP BY).
+
+On SQLite and PostgreSQL alike. docs/programme-data.md defines every measure.
 
 The work of a programme year is the work *started* in it (1 July to 30 June): a submission and
 all its attempts count in the year it was started. Monthly activity and assessor workload count

@@ -1,5 +1,8 @@
-"""The dashboards' tables: figures from issuer.programme.dashboards shaped as captioned tables, which the
-pages show (beside their charts) and the CSV downloads write, so both always say the same."""
+"""The dashboards' tables: figures shaped as captioned tables for the pages and the CSV downloads.
+
+Figures from issuer.programme.dashboards, which the pages show (beside their charts) and the CSV
+downloads write, so both always say the same.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The research export: a de-identified zip of CSV files with a data dictionary, for the
-department's study of the programme. Audited: who exported which years, when, and its digest.
+"""The research export: a de-identified zip of CSV files with a data dictionary.
+
+For the department's study of the programme. Audited: who exported which years, when, and its digest.
 
 People appear only as pseudonyms: an HMAC-SHA256 of the user id under a key kept with the
 instance (MICROCRED_RESEARCH_KEY, else instance/secrets/research-pseudonym-key), so the same

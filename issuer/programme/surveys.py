@@ -1,6 +1,8 @@
-"""Teachers' feedback surveys: one after each decision on an attempt (earned or not yet) and one at
-the end of each programme year. Every answer is optional; a survey can be changed until its
-programme year closes (the MICROCRED_SURVEYS_CLOSE day), and always for two weeks after a decision.
+"""Teachers' feedback surveys: after each decision on an attempt, and at the end of each year.
+
+One after each decision (earned or not yet) and one at the end of each programme year. Every answer
+is optional; a survey can be changed until its programme year closes (the MICROCRED_SURVEYS_CLOSE
+day), and always for two weeks after a decision.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Programme dashboards under /dashboards: the department's (administrators: every district) and
-each district's (its coordinator, or an administrator), CSV downloads of every table, and the
-de-identified research export. Assessors and teachers see none of it: every view checks the
-role, and the district, on the server.
+"""Programme dashboards under /dashboards: the department's, each district's, CSVs, the research export.
+
+The department's (administrators: every district) and each district's (its coordinator, or an
+administrator), CSV downloads of every table, and the de-identified research export. Assessors and
+teachers see none of it: every view checks the role, and the district, on the server.
 """
 
 from __future__ import annotations

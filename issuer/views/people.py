@@ -1,5 +1,7 @@
-"""People pages for administrators (every district and account, invitations, the outbox) and
-district coordinators (their own district: its teachers by pathway, invitations, enrolments).
+"""People pages for administrators and district coordinators.
+
+Administrators: every district and account, invitations, the outbox. District coordinators: their
+own district: its teachers by pathway, invitations, enrolments.
 
 Every check of role and district is made again by the services: these pages only offer what
 the signed-in user may do.

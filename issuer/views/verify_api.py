@@ -1,5 +1,6 @@
-"""Verification over HTTP: POST /api/v1/verify (the CLI's --json report) and the VC-API's
-POST /credentials/verify.
+"""Verification over HTTP: POST /api/v1/verify and the VC-API's POST /credentials/verify.
+
+POST /api/v1/verify answers the CLI's --json report.
 
 Open to anyone without signing in, rate-limited per client address (licensure staff and
 administrators are not limited). JSON APIs without cookies' authority: exempt from CSRF like the

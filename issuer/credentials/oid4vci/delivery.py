@@ -1,5 +1,7 @@
-"""The Credential Endpoint (OID4VCI 1.0 §8): an access token, a request for our one configuration and
-a key proof with a fresh nonce get the stored credential, exactly as it was signed.
+"""The Credential Endpoint (OID4VCI 1.0 §8): the stored credential, to a wallet that proves its key.
+
+An access token, a request for our one configuration and a key proof with a fresh nonce get the
+stored credential, exactly as it was signed.
 
 The credential is not re-issued or re-signed for the wallet: it is already signed and names the
 teacher by a salted email hash. The wallet's key (the proof's did:key or JWK thumbprint) is recorded

@@ -1,6 +1,9 @@
-"""What a wallet reads first: the Credential Issuer metadata (OID4VCI 1.0 §12.2) and the OAuth 2.0
-Authorization Server metadata (RFC 8414, OID4VCI §12.3). This issuer is its own authorization server
-and supports only the pre-authorized code grant, anonymously (no client authentication)."""
+"""What a wallet reads first: the Credential Issuer and Authorization Server metadata.
+
+The Credential Issuer metadata (OID4VCI 1.0 §12.2) and the OAuth 2.0 Authorization Server metadata
+(RFC 8414, OID4VCI §12.3). This issuer is its own authorization server and supports only the
+pre-authorized code grant, anonymously (no client authentication).
+"""
 
 from __future__ import annotations
 

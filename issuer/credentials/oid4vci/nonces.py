@@ -1,7 +1,9 @@
-"""c_nonce values (OID4VCI 1.0 §7): signed and timestamped, so the unauthenticated Nonce Endpoint
-stores nothing. A nonce is `<issued, µs since the epoch>.<random>.<HMAC-SHA256>` under the app's
-secret key; it is good for five minutes. Single use is enforced per offer when it is spent (see
-delivery.py): an offer accepts only a nonce issued after the last one it accepted."""
+"""c_nonce values (OID4VCI 1.0 §7): signed and timestamped, so the Nonce Endpoint stores nothing.
+
+A nonce is `<issued, µs since the epoch>.<random>.<HMAC-SHA256>` under the app's secret key; it is
+good for five minutes. Single use is enforced per offer when it is spent (see delivery.py): an offer
+accepts only a nonce issued after the last one it accepted.
+"""
 
 from __future__ import annotations
 

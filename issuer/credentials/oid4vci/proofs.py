@@ -1,5 +1,7 @@
-"""The `jwt` key proof of OID4VCI 1.0 (§F.1, checks of §F.4): typed, signed by the key its header
-names (a did:key in `kid`, or a public `jwk`), for this issuer (`aud`), recent (`iat`), with a nonce.
+"""The `jwt` key proof of OID4VCI 1.0 (§F.1, checks of §F.4), checked.
+
+Typed, signed by the key its header names (a did:key in `kid`, or a public `jwk`), for this issuer
+(`aud`), recent (`iat`), with a nonce.
 
 Keys: Ed25519 (alg EdDSA) and P-256 (alg ES256). `x5c` and `trust_chain` are not supported.
 """
