@@ -122,7 +122,8 @@ def test_renewal_report_page_and_csv(app: Flask) -> None:
     assert bad.status_code == 400 and "license_valid_from" in bad.get_data(as_text=True)
 
 
-def test_registry_web_add_edit_end_is_audited_and_our_issuer_is_seeded(app: Flask) -> None:
+def test_registry_web_add_edit_end_is_audited_and_our_issuer_is_seeded(make_app) -> None:
+    app = make_app()  # an instance of its own: what `init` seeded, whatever the module's other tests added
     rt = app.extensions["microcred"]
     with rt.database.transaction() as session:
         ours = session.scalars(select(TrustedIssuerRecord)).all()
