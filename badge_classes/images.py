@@ -110,7 +110,7 @@ def _fit(words: list[str], size: int, hyphens: bool, breaks: bool) -> list[str] 
     for count in range(1, _max_lines(size) + 1):
         lines, broken = _wrap(words, size, [width for _, width in _slots(size, count)], hyphens)
         if (breaks or not broken) and len(lines) <= _max_lines(size) and all(
-                _width(line, size) <= width for line, (_, width) in zip(lines, _slots(size, len(lines)))):
+                _width(line, size) <= width for line, (_, width) in zip(lines, _slots(size, len(lines)), strict=True)):
             return lines
     return None
 
@@ -211,7 +211,7 @@ def badge_svg(badge: BadgeClass) -> str:
     ident = re.sub(r"[^A-Za-z0-9_-]", "-", badge.slug)
     title_id, desc_id = f"badge-{ident}-title", f"badge-{ident}-desc"
     text_lines = "".join(f'<text x="256" y="{_n(y)}">{_text(line)}</text>'
-                         for (y, _), line in zip(_slots(size, len(lines)), lines))
+                         for (y, _), line in zip(_slots(size, len(lines)), lines, strict=True))
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {VIEWBOX} {VIEWBOX}" width="{VIEWBOX}" '
         f'height="{VIEWBOX}" role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
@@ -297,7 +297,7 @@ def badge_png(badge: BadgeClass, size: int = 512) -> bytes:
         _png_prim(canvas, prim)
     canvas.origin = (0.0, 0.0, 1.0)
     font_size, lines = _title_layout(badge)
-    for (y, _), line in zip(_slots(font_size, len(lines)), lines):
+    for (y, _), line in zip(_slots(font_size, len(lines)), lines, strict=True):
         canvas.text(256, y, line, font_size, "text")
     canvas.draw.polygon(canvas.pts(RIBBON), fill=canvas.rgb["accent"])
     canvas.text(256, LABEL_Y, badge.pathway_name.upper(), LABEL_SIZE, "fill")

@@ -6,13 +6,25 @@ DefinitionInvalid whose `problems` name each field (as a dotted path) and what i
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .errors import DefinitionInvalid, flatten_messages
-from .model import (PART_KINDS, PATHWAYS, STATUSES, Alignment, Artifact, BadgeClass, Component, Criterion,
-                    Link, Part, RubricLevel)
+from .model import (
+    PART_KINDS,
+    PATHWAYS,
+    STATUSES,
+    Alignment,
+    Artifact,
+    BadgeClass,
+    Component,
+    Criterion,
+    Link,
+    Part,
+    RubricLevel,
+)
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FILE_TYPES = ("pdf", "docx", "doc", "pptx", "xlsx", "txt", "jpg", "jpeg", "png", "gif", "mp4", "mov", "mp3", "m4a")
@@ -27,7 +39,7 @@ def _not_blank(value: str) -> None:
         raise ValidationError("must not be blank")
 
 
-def _Text(*, max: int = 4000) -> fields.String:  # noqa: N802 - reads like a field class
+def _Text(*, max: int = 4000) -> fields.String:
     """Required text with visible content, at most `max` characters."""
     return fields.String(required=True, validate=[validate.Length(min=1, max=max), _not_blank])
 
@@ -154,7 +166,7 @@ def _check_ids(parts: list[dict[str, Any]], levels: list[str]) -> None:
             raise ValidationError({i: {"id": [f"duplicate part id {part['id']!r}"]}}, "parts")
         seen_parts.add(part["id"])
         for j, crit in enumerate(part["criteria"]):
-            where = {i: {"criteria": {j: None}}}
+            where: dict[int, dict[str, dict[int, Any]]] = {i: {"criteria": {j: None}}}
             if crit["id"] in seen_criteria:
                 where[i]["criteria"][j] = {"id": [f"duplicate criterion id {crit['id']!r}"]}
                 raise ValidationError(where, "parts")

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from issuer.catalog import badge_from_version
+from issuer.catalog.versions import badge_from_version
 from issuer.db import make_engine
 from issuer.models import (
     Attempt,
@@ -37,7 +37,7 @@ from issuer.models import (
     User,
 )
 from issuer.models.work import seconds_between, year_of
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 
 CHUNK = 5000
 
@@ -65,7 +65,7 @@ class Badge:
         chosen = [rng.randrange(self.passing + 1) if earned else rng.randrange(len(self.levels)) for _ in self.criteria]
         if not earned and all(i <= self.passing for i in chosen) and self.passing + 1 < len(self.levels):
             chosen[rng.randrange(len(chosen))] = rng.randrange(self.passing + 1, len(self.levels))
-        return [(c, self.levels[i]) for c, i in zip(self.criteria, chosen)]
+        return [(c, self.levels[i]) for c, i in zip(self.criteria, chosen, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _work(engine: Engine, rng: random.Random, teachers: list[tuple[int, int, str
     span = (now - span_start).total_seconds()
     sid, aid = _next_id(engine, Submission), _next_id(engine, Attempt)
     submissions, attempts, judgements, surveys = [], [], [], []
-    for n in range(sizes.submissions):
+    for _ in range(sizes.submissions):
         user_id, district_id, pathway = teachers[rng.randrange(len(teachers))]
         badge = rng.choice(badges.get(pathway) or next(iter(badges.values())))
         badge_id = badge.id

@@ -27,7 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from verifier.multikey import did_key, did_key_verification_method, encode_publi
 FIXTURE = ROOT / "bench" / "fixtures" / "typical-credential.json"
 INTEROP = ROOT / "tests" / "interop"
 NODE_SCRIPT = ROOT / "bench" / "node_sign_verify.mjs"
-CREATED = datetime(2026, 9, 1, 12, 0, tzinfo=timezone.utc)
+CREATED = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
 
 def typical_credentials(n: int, issuer_did: str) -> list[dict]:

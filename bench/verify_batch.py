@@ -109,9 +109,9 @@ def generate(folder: Path, total: int, sizes: list[int], sample: int, jobs: int)
 
 
 def run_one(csv_path: str, files: str, jobs: int, issuers: list[str]) -> dict:
-    """One batch through issuer.verify_batch.run_batch (the CLI's code path); figures of this process."""
-    from issuer.verify_batch import BatchContext, run_batch
-    from issuer.verify_service import OwnData, PdpRule
+    """One batch through issuer.licensure.batch.run_batch (the CLI's code path); figures of this process."""
+    from issuer.licensure.batch import BatchContext, run_batch
+    from issuer.licensure.verification import OwnData, PdpRule
     from verifier.renewal import RenewalPolicy, TrustedIssuer
 
     catalog = load_catalog()

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from badge_classes import load_catalog
 
+from . import cli, views
 from .config import load_settings, secret_key
 from .db import Database
 from .runtime import Runtime
-
-csrf = CSRFProtect()
-# Per-client limits of the anonymous verification API (storage: MICROCRED_RATELIMIT_STORAGE).
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -49,34 +44,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import cli
-    from .views import (admin, admin_credentials, assessor, auth, catalog, credentials, errors, people, public, sharing,
-                        status, teacher)
-
-    app.register_blueprint(auth.bp)  # first: the signed-in user is known before the CSRF check runs
-    from .views import licensure, verify_api
-    # Next: their upload limits apply before the CSRF check reads a form; the limiter sees the user.
-    app.register_blueprint(licensure.public)  # /verify: anyone checks one credential
-    app.register_blueprint(licensure.bp, url_prefix="/licensure")
-    app.register_blueprint(verify_api.bp)  # JSON APIs (CSRF-exempt, rate-limited for anonymous clients)
-    limiter.init_app(app)
-    csrf.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(catalog.bp)
-    app.register_blueprint(admin.bp, url_prefix="/admin")
-    app.register_blueprint(admin_credentials.bp, url_prefix="/admin/credentials")
-    app.register_blueprint(assessor.bp, url_prefix="/review")
-    app.register_blueprint(people.bp, url_prefix="/people")
-    app.register_blueprint(teacher.bp, url_prefix="/my")
-    app.register_blueprint(credentials.bp)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(sharing.bp)
-    from .views import oid4vci
-    app.register_blueprint(oid4vci.pages, url_prefix="/my")  # the teacher's wallet page
-    app.register_blueprint(oid4vci.api)  # what wallets call (CSRF-exempt JSON)
-    from .views import dashboards, surveys
-    app.register_blueprint(dashboards.bp, url_prefix="/dashboards")
-    app.register_blueprint(surveys.bp, url_prefix="/my/surveys")
-    errors.register(app)
+    views.register(app)
     cli.register(app)
     return app

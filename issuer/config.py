@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+from .errors import ConfigError
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -146,16 +149,12 @@ def _whole_number(name: str, value: Any) -> int:
     except (TypeError, ValueError):
         number = -1
     if number < 0:
-        from .errors import ConfigError
-
         raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}.")
     return number
 
 
 def _month_day(name: str, value: Any) -> tuple[int, int]:
     """A day of the year written MM-DD (29 February is refused: it is not in every year)."""
-    from datetime import date
-
     if isinstance(value, tuple):
         return value
     try:
@@ -163,8 +162,6 @@ def _month_day(name: str, value: Any) -> tuple[int, int]:
         date(2027, month, day)
         return month, day
     except (TypeError, ValueError):
-        from .errors import ConfigError
-
         raise ConfigError(f"{name} must be a day of the year written MM-DD (for example 06-30), not {value!r}.") from None
 
 
@@ -176,8 +173,6 @@ def parse_thresholds(text: str) -> dict[str, float]:
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            from .errors import ConfigError
-
             raise ConfigError(f"MICROCRED_PDP_THRESHOLDS must read like 'professional=60,practitioner=30', "
                               f"not {text!r}.") from None
     return out
@@ -192,8 +187,6 @@ def _day(name: str, value: Any) -> str:
     try:
         date.fromisoformat(str(value))
     except ValueError:
-        from .errors import ConfigError
-
         raise ConfigError(f"{name} must be a date (YYYY-MM-DD), not {value!r}.") from None
     return str(value)
 
@@ -202,8 +195,6 @@ def _readable_file(name: str, value: Any) -> str | None:
     if value in (None, ""):
         return None
     if not Path(str(value)).is_file():
-        from .errors import ConfigError
-
         raise ConfigError(f"{name} names {value!r}, which is not a readable file.")
     return str(value)
 
@@ -214,8 +205,6 @@ def _seconds(name: str, value: Any) -> float:
     except (TypeError, ValueError):
         number = -1.0
     if not 0 < number <= 120:
-        from .errors import ConfigError
-
         raise ConfigError(f"{name} must be a number of seconds between 0 and 120, not {value!r}.")
     return number
 
@@ -228,6 +217,4 @@ def _flag(name: str, value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    from .errors import ConfigError
-
     raise ConfigError(f"{name} must be true or false, not {value!r}.")

@@ -21,12 +21,12 @@ class IssuerIdentity:
     store: KeyStore
 
     @classmethod
-    def open(cls, settings: Settings, *, create_passphrase: bool = False) -> "IssuerIdentity":
+    def open(cls, settings: Settings, *, create_passphrase: bool = False) -> IssuerIdentity:
         passphrase = load_passphrase(settings.instance_dir, settings.environ, create=create_passphrase)
         return cls(settings, KeyStore(settings.keys_dir, passphrase))
 
     @classmethod
-    def public(cls, settings: Settings) -> "IssuerIdentity":
+    def public(cls, settings: Settings) -> IssuerIdentity:
         """Public key data only (verifying needs no secret); signing raises PassphraseError."""
         return cls(settings, KeyStore.public(settings.keys_dir))
 

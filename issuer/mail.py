@@ -11,7 +11,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -138,7 +138,7 @@ class _Connection:
         if self.smtp is not None:
             try:
                 self.smtp.quit()
-            except Exception:  # noqa: BLE001 - closing a broken connection: nothing more to do
+            except Exception:
                 self.smtp.close()
             self.smtp = None
 
@@ -183,7 +183,7 @@ def _send_one(connection: _Connection, row: OutboxMessage, settings: Settings) -
         log.warning("mail %s to %s not sent (attempt %d): %s", row.id, row.to_address, row.attempts, row.last_error)
         return False
     row.attempts += 1
-    row.sent_at = datetime.now(timezone.utc)
+    row.sent_at = datetime.now(UTC)
     row.last_error = None
     return True
 
@@ -194,7 +194,7 @@ def _email(row: OutboxMessage, settings: Settings) -> EmailMessage:
     message["From"] = settings.mail_from
     message["To"] = row.to_address
     message["Subject"] = row.subject
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
     message.set_content(row.body)
     return message

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -14,12 +16,21 @@ from .errors import NotInitialisedError
 from .identity import IssuerIdentity
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     database: Database
     catalog: Catalog  # the definition files as validated at start-up; the database holds versions
+    clock: Callable[[], datetime] = utc_now  # what the pages take as "now" (tests pin it)
     _identity: IssuerIdentity | None = field(default=None, repr=False)
+
+    def now(self) -> datetime:
+        """The current time in UTC, from the clock."""
+        return self.clock()
 
     def identity(self) -> IssuerIdentity:
         """The issuer identity; NotInitialisedError when the instance has no key yet."""
@@ -35,18 +46,19 @@ class Runtime:
         """Raise NotInitialisedError unless migrations are applied and a signing key exists."""
         try:
             current = self.database.is_current()
-        except Exception as exc:  # noqa: BLE001 - report any database failure in one clear line
+        except Exception as exc:
             reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
             raise NotInitialisedError(
-                f"The database {self._safe_url()} cannot be used ({reason}). If it is new, run `microcred init`."
+                f"The database {self.database_label()} cannot be used ({reason}). If it is new, run `microcred init`."
             ) from None
         if not current:
             raise NotInitialisedError(
-                f"The database {self._safe_url()} is not initialised or not up to date: run `microcred init`."
+                f"The database {self.database_label()} is not initialised or not up to date: run `microcred init`."
             )
         self.identity().store.active()
 
-    def _safe_url(self) -> str:
+    def database_label(self) -> str:
+        """The database URL without user and password, for messages."""
         url = self.database.url
         return url.split("@")[-1] if "@" in url else url
 

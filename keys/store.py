@@ -55,7 +55,7 @@ class KeyStore:
         self._signers: dict[str, Signer] = {}
 
     @classmethod
-    def public(cls, directory: Path) -> "KeyStore":
+    def public(cls, directory: Path) -> KeyStore:
         """A read-only view (list, get, active, verification keys): no passphrase, no signing."""
         return cls(directory, None)
 

@@ -2,7 +2,8 @@
 
 The suite runs twice in CI: on SQLite (default) and on PostgreSQL when
 MICROCRED_TEST_DATABASE_URL is set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test).
-With PostgreSQL the public schema is dropped and re-created before every test.
+With PostgreSQL every test (and every module-scoped app) gets a schema of its own in that database,
+dropped afterwards, so tests pass in any order and two runs can share the database.
 """
 
 from __future__ import annotations
@@ -13,13 +14,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import TEST_DATABASE_ENV, TEST_PASSPHRASE, reset_postgres, scrub_environment
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from issuer import create_app
 
+from app_support import (
+    TEST_DATABASE_ENV,
+    TEST_PASSPHRASE,
+    drop_all_schemas,
+    drop_schema,
+    isolated_postgres,
+    schemas_made,
+    scrub_environment,
+)
+from network_guard import guard
+
 DID_WEB_BASE_URL = "https://badges.example.gov"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _network_guard() -> Iterator[list[str]]:
+    """For the whole session (module-scoped fixtures too): connections off this machine are refused."""
+    with guard() as attempts:
+        yield attempts
+
+
+@pytest.fixture(autouse=True)
+def _stays_on_this_machine(_network_guard: list[str]) -> Iterator[None]:
+    """Any connection to an address that is not loopback fails the test (tests/network_guard.py)."""
+    yield
+    attempts, _network_guard[:] = list(_network_guard), []
+    assert attempts == [], f"connections off this machine were attempted: {attempts}"
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +54,23 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     scrub_environment(monkeypatch)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _drop_module_schemas() -> Iterator[None]:
+    """The PostgreSQL schemas of a module's shared apps go when the module is done (autouse: set up first,
+    so torn down after the module's own fixtures have disposed their engines)."""
+    before = schemas_made()
+    yield
+    drop_all_schemas(keep=before)
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database: PostgreSQL when MICROCRED_TEST_DATABASE_URL is set, else a fresh SQLite file."""
     url = os.environ.get(TEST_DATABASE_ENV)
     if url:
-        reset_postgres(url)
-        yield url
+        isolated = isolated_postgres(url)
+        yield isolated
+        drop_schema(isolated)
     else:
         yield f"sqlite:///{tmp_path}/test.sqlite3"
 

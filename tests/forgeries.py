@@ -23,6 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
 from verifier_support import OB30, Ed25519Key, new_key, sign, unsigned_simple
 
 PRODUCTION_DID = "did:web:badges.education.example.gov"

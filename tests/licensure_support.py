@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-from verifier_support import Ed25519Key, sign
-
 from badge_classes import load_catalog, to_achievement
 from verifier.document_loader import OB_V3, VC_V2
 from verifier.status import MIN_ENTRIES, encode_list, write_status
+
+from verifier_support import Ed25519Key, sign
 
 OTHER_BASE = "https://badges.other-state.example"
 EDUCATOR_EMAIL = "pat.educator@schools.example"
@@ -84,8 +84,8 @@ _serial = itertools.count(1)
 
 def make_user(app, *roles: str) -> str:
     """A user holding `roles`; returns the email."""
-    from issuer.accounts import hash_password
     from issuer.models import User
+    from issuer.people.accounts import hash_password
 
     email = f"user{next(_serial)}-{'-'.join(roles) or 'none'}@office.example"
     with app.extensions["microcred"].database.transaction() as session:

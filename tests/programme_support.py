@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from issuer.models import Attempt, BadgeClassRecord, District, Enrolment, Submission, SurveyResponse, User
 from issuer.models.work import seconds_between, work_facts
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 
 NOW = datetime.now(UTC)
 YEAR = programme_year(NOW.date())

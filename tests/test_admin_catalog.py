@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -27,10 +26,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from badge_classes import canonical_definition, load_definition
-from issuer.accounts import hash_password
-from issuer.catalog import badge_version, current_badge, get_record, history, version_image
-from issuer.catalog_form import form_values
+from issuer.catalog.form import form_values
+from issuer.catalog.versions import badge_version, current_badge, get_record, history, version_image
 from issuer.models import AuditEvent, BadgeClassRecord, BadgeClassVersion, User
+from issuer.people.accounts import hash_password
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SOURCE = "questioning-higher-order"  # a shipped class that is only read here: new classes copy it
@@ -101,7 +102,7 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self.forms.append(Form(action=a.get("action") or "", method=(a.get("method") or "get").lower(),
                                    fields={}))
-        elif not self.forms or "name" not in a and tag != "option":
+        elif not self.forms or ("name" not in a and tag != "option"):
             return
         elif tag == "input":
             kind = a.get("type") or "text"
@@ -553,7 +554,7 @@ def _assert_refused(app: Flask, response, posted: dict[str, list[str]], field: s
     assert any(fragment.lower() in m.lower() for m in messages), (field, messages, page[:3000])
     summary = [html.unescape(path) for path in re.findall(r"<li><strong>(.*?)</strong>", page)]
     # The summary names the field; a problem inside the YAML box by its path there, repeated at the box.
-    assert any(path.split(".")[0] == field or field == "structured" and any(m.startswith(f"{path}: ") for m in messages)
+    assert any(path.split(".")[0] == field or (field == "structured" and any(m.startswith(f"{path}: ") for m in messages))
                for path in summary), summary
     shown = _the_form(response)
     for name in set(posted) | set(shown):

@@ -1,6 +1,6 @@
 """The assessor's pages through the real app, with real CSRF tokens.
 
-Submissions are made through issuer.submissions (start, save every part, upload real small files,
+Submissions are made through issuer.workflow.submissions (start, save every part, upload real small files,
 submit) by teachers enrolled for this programme year. One initialised instance serves the module;
 apps with other settings (blind_review, assessor_own_district) open the same instance and database.
 Tests stay apart by each making its own teachers and submissions.
@@ -21,19 +21,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from issuer import create_app, reviews, submissions
-from issuer.accounts import hash_password
-from issuer.evidence import digest_sri, ni_uri
+from issuer import create_app
+from issuer.credentials.evidence import digest_sri, ni_uri
 from issuer.models import Attempt, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
-from issuer.people import programme_year
-from issuer.submissions import now_utc
+from issuer.people.accounts import hash_password
+from issuer.people.districts import programme_year
+from issuer.workflow import submissions
+from issuer.workflow.submissions import now_utc
 from verifier import verify_credential
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # criteria: context, question-plan, questioning-in-class, impact
@@ -308,10 +310,27 @@ def test_queue_is_oldest_first_with_filters(variant: Callable[..., Flask], peopl
     assert oldest in away_only and newer not in away_only and other_class not in away_only
 
 
-def test_empty_queue_says_so(app: Flask, signed_in: Callable[[Flask, str], FlaskClient],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reviews, "review_queue", lambda *args, **kwargs: [])
-    page = signed_in(app, "assessor_away").get("/review/").get_data(as_text=True)
+def test_empty_queue_says_so(make_app: Callable[..., Flask]) -> None:
+    """A fresh instance where real work exists but none of it is this assessor's to judge: their own
+    submitted work, a colleague's from their own district (excluded by the setting) and a draft."""
+    fresh = make_app(assessor_own_district=False)
+    with _db(fresh) as session:
+        place = District(name=HOME, code="QCS")
+        session.add(place)
+        session.flush()
+        district = place.id
+    assessor_id, assessor_email = _teacher(fresh, district, roles=("teacher", "assessor"), password=True)
+    _submit(fresh, assessor_id)
+    colleague_id, _ = _teacher(fresh, district)
+    _submit(fresh, colleague_id)
+    drafter_id, _ = _teacher(fresh, district)
+    with _db(fresh) as session:
+        submissions.start(session, teacher=session.get(User, drafter_id), slug=SLUG, limit=10)
+        waiting = session.scalar(select(func.count()).select_from(Submission).where(Submission.state == "submitted"))
+    assert waiting == 2
+    client = fresh.test_client()
+    _sign_in(client, assessor_email)
+    page = client.get("/review/").get_data(as_text=True)
     assert "Nothing is waiting for review: the queue is empty." in page and "<table" not in page
 
 

@@ -9,20 +9,21 @@ import json
 import re
 import stat
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
 from issuer import create_app
-from issuer.accounts import DEMO_ACCOUNTS, hash_password
-from issuer.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
 from issuer.models import LoginFailure, User
+from issuer.people.accounts import DEMO_ACCOUNTS, hash_password
+from issuer.people.auth import LOGIN_FAILED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, authenticate
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 WRONG = "Tr0ub4dor&3-but-wrong"
@@ -259,12 +260,12 @@ def test_success_clears_the_accounts_failures(app: Flask, account: Account) -> N
 
 
 def test_failures_older_than_the_window_do_not_count(app: Flask, client: FlaskClient, account: Account) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stale, recent = account("admin"), account("admin")
     with _db(app) as session:
         for _ in range(MAX_FAILURES_PER_ACCOUNT):
-            assert authenticate(session, stale, WRONG, address="192.0.2.1", now=now - timedelta(minutes=16)) is None
-            assert authenticate(session, recent, WRONG, address="192.0.2.2", now=now - timedelta(minutes=14)) is None
+            assert authenticate(session, stale, WRONG, address="127.0.2.1", now=now - timedelta(minutes=16)) is None
+            assert authenticate(session, recent, WRONG, address="127.0.2.2", now=now - timedelta(minutes=14)) is None
     assert _sign_in(client, stale).status_code == 302
     assert _sign_in(app.test_client(), recent).status_code == 429
 
@@ -277,12 +278,12 @@ def _client_at(app: Flask, address: str) -> FlaskClient:
 
 def test_thirty_failures_from_one_address_lock_that_address_only(app: Flask, account: Account) -> None:
     email = account("admin")
-    attacker = _client_at(app, "203.0.113.9")
+    attacker = _client_at(app, "127.0.113.9")
     for n in range(MAX_FAILURES_PER_ADDRESS):
         assert _sign_in(attacker, f"guess{n}@auth-tests.example", WRONG).status_code == 401
     response = _sign_in(attacker, email)
     assert response.status_code == 429 and "Too many failed sign-ins" in _error_shown(response)
-    colleague = _client_at(app, "203.0.113.10")
+    colleague = _client_at(app, "127.0.113.10")
     assert _sign_in(colleague, email).status_code == 302
 
 

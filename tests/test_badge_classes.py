@@ -11,7 +11,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,17 @@ import pytest
 import yaml
 from PIL import Image
 
-from badge_classes import (BadgeClass, Catalog, CatalogInvalid, DefinitionInvalid, PdpPolicy, content_hash,
-                           load_catalog, parse_definition, to_achievement)
+from badge_classes import (
+    BadgeClass,
+    Catalog,
+    CatalogInvalid,
+    DefinitionInvalid,
+    PdpPolicy,
+    content_hash,
+    load_catalog,
+    parse_definition,
+    to_achievement,
+)
 from badge_classes.catalog import PACKAGE_CATALOG
 from badge_classes.pdp import parse_policy
 from verifier.canonicalization import canonicalize
@@ -300,8 +309,8 @@ def value(pol: PdpPolicy, on: date, slug: str = GOOD, pathway: str = "team") -> 
     (date(2019, 6, 30), 5),
     (date(2019, 7, 1), 6),  # the state rule
     (date(2030, 1, 1), 6),
-    (datetime(2019, 7, 1, 0, 0, tzinfo=timezone.utc), 6),
-    (datetime(2019, 6, 30, 23, 59, 59, tzinfo=timezone.utc), 5),
+    (datetime(2019, 7, 1, 0, 0, tzinfo=UTC), 6),
+    (datetime(2019, 6, 30, 23, 59, 59, tzinfo=UTC), 5),
 ])
 def test_shipped_policy_value_on_a_date(shipped: Catalog, on: date, expected: float | None) -> None:
     for slug, badge in shipped.badge_classes.items():

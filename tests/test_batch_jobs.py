@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from licensure_support import EDUCATOR_EMAIL, RecordingServer, csrf_token, issue_ours, make_user, sign_in
 from sqlalchemy import select
 from test_verify_batch import check_mixed_results, mixed_batch
 
-from issuer.batch_jobs import stop_children
+from issuer.licensure.batch_jobs import stop_children
 from issuer.models import AuditEvent, BatchJob, User
+
+from licensure_support import EDUCATOR_EMAIL, RecordingServer, csrf_token, issue_ours, make_user, sign_in
 
 HEADER = "name,email,license_number,license_type,license_valid_from,license_valid_until,credential\n"
 ROW = f"Pat,{EDUCATOR_EMAIL},TN-1,practitioner,2020-01-01,2035-01-01,c.json\n"

@@ -14,16 +14,16 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from issuer.accounts import hash_password
 from issuer.models import Credential, District, Enrolment, User
-from issuer.people import programme_year
+from issuer.people.accounts import hash_password
+from issuer.people.districts import programme_year
 from verifier import verify_credential
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -55,7 +55,7 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def accounts(app: Flask) -> dict[str, str]:
     """A teacher enrolled in the TEAM pathway of one district, an assessor from another."""
-    year = programme_year(datetime.now(timezone.utc).date())
+    year = programme_year(datetime.now(UTC).date())
     with app.extensions["microcred"].database.transaction() as session:
         maple, river = District(name="Maple County Schools", code="MCS"), District(name="River City Schools", code="RCS")
         session.add_all([maple, river])
@@ -95,8 +95,13 @@ class Person:
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.base, self.email = base, email
+        # Chromium reports what the pages' Content-Security-Policy blocked (an inline style, a script).
+        self.blocked: list[str] = []
+        self.page.on("console", lambda message: self.blocked.append(message.text)
+                     if "Content Security Policy" in message.text else None)
 
     def shot(self, name: str) -> None:
+        assert self.blocked == [], (self.page.url, self.blocked)
         Person.counter += 1
         SCREENSHOTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{Person.counter:02d}-{name}.png"), full_page=True)

@@ -18,15 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import test_browser_flow as flow
 from flask import Flask
+from sqlalchemy import select
+
+from issuer.models import SurveyResponse, User
+from issuer.people.accounts import hash_password
+
+import test_browser_flow as flow
 from licensure_support import EDUCATOR_EMAIL, issue_ours
 from programme_support import WORK, build
-from sqlalchemy import select
 from test_browser_flow import _FOCUS_VISIBLE, _UNLABELLED, PASSWORD, SCREENSHOTS, Person
-
-from issuer.accounts import hash_password
-from issuer.models import SurveyResponse, User
 
 QUESTIONING = "Questioning: Higher-Order Questions"
 browser, live_server = flow.browser, flow.live_server  # the fixtures (Chromium, the app on a real port)
@@ -146,6 +147,9 @@ def test_licensure_staff_verify_files_and_make_a_renewal_report(
     clerk.shot("pages-licensure-renewal-print")
     page.emulate_media(media="screen")
     assert page.get_by_role("button", name="Print").is_visible()
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Print").click()  # static/print.js, allowed by the page's policy
+    assert page.evaluate("() => window.printed") == 1
 
     # The report as CSV, from the link under it (nothing to choose again) ...
     def downloaded(click) -> tuple[str, str]:

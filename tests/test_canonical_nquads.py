@@ -27,11 +27,12 @@ from typing import Any
 import orjson
 import pytest
 from canonical_documents import EXTENSION, Generator, small_achievements
-from verifier_support import VECTORS, json_ld_documents, load_json, without_proof
 
 from verifier import VerifierError, canonical_nquads, canonicalize, cryptosuite, expansion_memo
 from verifier.canonicalization import canonicalize_proof_configuration, canonicalize_traced
 from verifier.document_loader import OB_V3, VC_V2
+
+from verifier_support import VECTORS, json_ld_documents, load_json, without_proof
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = json.loads((ROOT / "bench" / "fixtures" / "typical-credential.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import html
 import io
 import re
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -20,7 +20,7 @@ from markupsafe import escape
 from PIL import Image
 
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer import catalog as service
+from issuer.catalog import versions as service
 from issuer.runtime import Runtime
 from verifier.document_loader import OB_V3, VC_V2
 from verifier.schema import schema_problems
@@ -42,7 +42,7 @@ def _rt(app: Flask) -> Runtime:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _html(response) -> str:

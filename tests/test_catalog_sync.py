@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from badge_classes import CatalogInvalid, canonical_definition, load_catalog, parse_definition, to_achievement
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer.catalog import badge_version, current_badge, get_record, history, record_definition
+from issuer.catalog.versions import badge_version, current_badge, get_record, history, record_definition
 from issuer.models import AuditEvent, BadgeClassVersion, Credential
 from issuer.runtime import Runtime
 from verifier import verify_credential
@@ -398,7 +398,7 @@ def test_issued_credentials_keep_the_pdp_value_in_force_when_issued(app: Flask, 
     assert first_pdp == 6 and json.loads(stored_before) == first
 
     root = catalogue_dir(tmp_path / "catalog")
-    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     with (root / "config" / "pdp_policy.yaml").open("a", encoding="utf-8") as policy:
         policy.write(f"  - effective_from: {yesterday.isoformat()}\n    value: 7\n    note: A new state rule.\n")
     later = make_app(initialise=False, catalog_dir=str(root))
@@ -436,5 +436,5 @@ def test_same_content_from_a_file_or_the_web_gives_the_same_version(app: Flask, 
     assert from_web.content_hash == from_file.content_hash == load_catalog().badge_classes[FIRST].content_hash
     assert canonical_definition(from_web) == canonical_definition(from_file)
     policy = load_catalog().policy
-    pdp = policy.value_on(FIRST, "team", datetime.now(timezone.utc))
+    pdp = policy.value_on(FIRST, "team", datetime.now(UTC))
     assert to_achievement(from_web, base_url=BASE_URL, pdp=pdp) == to_achievement(from_file, base_url=BASE_URL, pdp=pdp)

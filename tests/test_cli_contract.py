@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from sqlalchemy import MetaData, func, select
 
-from issuer.accounts import DEMO_ACCOUNTS, verify_password
 from issuer.models import AuditEvent, Credential, User
+from issuer.people.accounts import DEMO_ACCOUNTS, verify_password
 from issuer.runtime import Runtime
 from keys.sealing import unseal
 from verifier.multikey import did_key
@@ -219,7 +219,7 @@ def test_catalog_list(app: Flask) -> None:
 
 def test_issue_prints_a_credential_of_the_required_shape(any_app: Flask) -> None:
     rt = _rt(any_app)
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     credential, result = issue(any_app)
 
     assert credential["@context"] == [VC_V2, OB_V3]
@@ -245,7 +245,7 @@ def test_issue_prints_a_credential_of_the_required_shape(any_app: Flask) -> None
 
     valid_from = datetime.fromisoformat(credential["validFrom"].replace("Z", "+00:00"))
     assert valid_from.tzinfo is not None
-    assert before - timedelta(seconds=1) <= valid_from <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert before - timedelta(seconds=1) <= valid_from <= datetime.now(UTC) + timedelta(seconds=1)
 
     subject = credential["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]

@@ -9,8 +9,9 @@ import statistics
 from collections.abc import Iterator
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
+
+from app_support import clean_environment, initialised_app, module_config
 from programme_support import NOW, SURVEYS, TEACHERS, WORK, YEAR, Programme, at, build, csrf_token, signed_in
 
 

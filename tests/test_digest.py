@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
 from issuer.models import Attempt, District, Enrolment, OutboxMessage, Submission, User
-from issuer.people import programme_year
+from issuer.people.districts import programme_year
 
 
 def test_digest_reports_the_districts_own_activity(app: Flask) -> None:
     rt = app.extensions["microcred"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     year = programme_year(now.date())
     with rt.database.transaction() as s:
         mine, other = District(name="Hill Schools", code="HS"), District(name="Lake Schools", code="LS")

@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,15 @@ from sqlalchemy import func, select
 
 from badge_classes import DefinitionInvalid, canonical_definition, content_hash, load_catalog, parse_definition
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer.catalog import current_badge
-from issuer.catalog_form import definition_from_form, form_values
-from issuer.expiry import RENEWAL_WINDOW, add_months, queue_expiry_reminders, valid_until_for
-from issuer.issuance import issue_credential
+from issuer.catalog.form import definition_from_form, form_values
+from issuer.catalog.versions import current_badge
+from issuer.credentials.expiry import RENEWAL_WINDOW, add_months, queue_expiry_reminders, valid_until_for
+from issuer.credentials.issuance import issue_credential
+from issuer.credentials.status_lists import change_status, our_status_lists
 from issuer.models import AuditEvent, Credential, District, Enrolment, OutboxMessage, User
-from issuer.people import programme_year
-from issuer.reviews import decide
-from issuer.status import change_status, our_status_lists
-from issuer.submissions import SubmissionError, add_file, load, save_part, start, submit
+from issuer.people.districts import programme_year
+from issuer.workflow.reviews import decide
+from issuer.workflow.submissions import SubmissionError, add_file, load, save_part, start, submit
 from verifier import verify_credential
 from verifier.report import Status
 from verifier.status import status_list_checker
@@ -49,11 +49,11 @@ def _rt(app: Flask):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def expiring_catalogue(root: Path, months: int = MONTHS, slug: str = SLUG) -> Path:
@@ -215,7 +215,7 @@ def test_the_admin_form_carries_valid_for_months_in_its_yaml_block(app: Flask) -
     ("2024-03-31T00:00:00", -1, "2024-02-29T00:00:00"),
 ])
 def test_add_months_counts_calendar_months_and_clamps_the_day(start: str, months: int, end: str) -> None:
-    utc = timezone.utc
+    utc = UTC
     assert add_months(datetime.fromisoformat(start).replace(tzinfo=utc), months) == \
         datetime.fromisoformat(end).replace(tzinfo=utc)
 
@@ -233,7 +233,7 @@ def test_cli_issue_carries_valid_until_and_the_credential_expires(app: Flask) ->
     assert f"valid for {MONTHS} months" in document["credentialSubject"]["achievement"]["criteria"]["narrative"]
     with _rt(app).database.transaction() as s:
         row = s.scalars(select(Credential)).one()
-        assert row.valid_until.replace(tzinfo=timezone.utc) == until
+        assert row.valid_until.replace(tzinfo=UTC) == until
 
     before = verify_at(app, document, until - timedelta(seconds=1))
     # Two years on, the status list fetched today is out of date ("status unknown", a warning): the rest passes.
@@ -340,7 +340,7 @@ def test_reminders_are_queued_once_within_the_window(app: Flask) -> None:
     assert "Queued 1 expiry reminder(s)" in result.output
     [mail] = outbox(app, "expiry_reminder")
     assert mail.to_address == "soon@example.org"
-    until = soon.valid_until.replace(tzinfo=timezone.utc)
+    until = soon.valid_until.replace(tzinfo=UTC)
     assert f"{until.day} {until:%B %Y}" in mail.subject
     assert f"/credentials/{soon.public_id}" in mail.body and f"/achievements/{SLUG}" in mail.body
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-import issuer.issuance as issuance
+import issuer.credentials.issuance as issuance
+from issuer.credentials.issuance import issue_credential, sign_credential
 from issuer.errors import CredentialInvalidError, InvalidRecipientError
-from issuer.issuance import issue_credential, sign_credential
 from issuer.models import AuditEvent, Credential
 from issuer.runtime import Runtime
 from verifier import verify_credential
@@ -100,7 +100,7 @@ def test_schema_invalid_credential_is_refused_and_nothing_stored(app: Flask, mon
 def test_sign_credential_refuses_an_invalid_document(app: Flask) -> None:
     rt = _rt(app)
     identity = rt.identity()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     credential = issuance.build_credential(rt.catalog.badge_classes[SLUG], identity=identity, recipient_email="t@example.org",
                                            recipient_name="Jo Teacher", issued_at=now,
                                            credential_id="urn:uuid:00000000-0000-4000-8000-000000000000")
@@ -153,7 +153,7 @@ def test_twenty_awards_have_distinct_ids(app: Flask) -> None:
 
 def test_share_ids_never_start_with_a_dash() -> None:
     """A share id is typed on the command line too (`microcred revoke ID`), where '-x' is an option."""
-    from issuer.issuance import new_public_id
+    from issuer.credentials.issuance import new_public_id
 
     ids = [new_public_id() for _ in range(5000)]  # about 80 would start with '-' if drawn unchecked
     assert not any(i.startswith("-") for i in ids)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from flask import Flask
 
-from issuer.catalog import get_record, set_status
+from issuer.catalog.versions import get_record, set_status
 
 DID_WEB = "did:web:badges.example.gov"
 
@@ -111,11 +110,11 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(ma
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     response = client.post("/login", data={"csrf_token": token, "email": "nobody@example.org", "password": "wrong"},
-                           headers={"X-Forwarded-For": "203.0.113.7"})
+                           headers={"X-Forwarded-For": "127.0.113.7"})
     assert response.status_code == 401
     with app.extensions["microcred"].database.transaction() as session:
         keys = set(session.scalars(select(LoginFailure.key)))
-    assert "address:203.0.113.7" in keys
+    assert "address:127.0.113.7" in keys
 
 
 def test_a_bad_proxy_count_is_a_clear_configuration_error(make_app) -> None:

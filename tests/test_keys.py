@@ -14,11 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from keys.sealing import UnsealError, unseal
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from keys import (
     ActiveKeyExistsError,
@@ -36,6 +33,7 @@ from keys import (
     passphrase_file,
     verification_method_id,
 )
+from keys.sealing import UnsealError, unseal
 from verifier.multikey import decode_public_key, did_key, did_key_verification_method
 
 PASSPHRASE = b"correct horse battery staple 7f3a"

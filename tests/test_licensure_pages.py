@@ -9,16 +9,17 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from licensure_support import EDUCATOR_EMAIL, credential, csrf_token, issue_ours, make_user, sign_in
 from sqlalchemy import select
-from verifier_support import new_key
 
 from badge_classes import load_catalog
 from badge_classes.images import badge_png
 from issuer.models import AuditEvent, TrustedIssuerRecord
 from verifier.baking import bake_png
+
+from app_support import clean_environment, initialised_app, module_config
+from licensure_support import EDUCATOR_EMAIL, credential, csrf_token, issue_ours, make_user, sign_in
+from verifier_support import new_key
 
 STRANGER = new_key()
 PAGES = ["/licensure/", "/licensure/verify", "/licensure/renewal", "/licensure/batch", "/licensure/issuers"]
@@ -107,7 +108,10 @@ def test_renewal_report_page_and_csv(app: Flask) -> None:
             "pasted": json.dumps(ours), "urls": ""}
     page = client.post("/licensure/renewal", data={**form, "csrf_token": csrf_token(client, "/licensure/renewal")})
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "6 PDPs counted of 30 required" in text and "@media print" in text
+    with client.get("/static/renewal.css") as stylesheet:  # the page's print view, linked
+        print_styles = stylesheet.get_data(as_text=True)
+    assert page.status_code == 200 and "6 PDPs counted of 30 required" in text and "@media print" in print_styles
+    assert "/static/renewal.css" in text
     download = client.post("/licensure/renewal", data={**form, "action": "csv",
                                                         "csrf_token": csrf_token(client, "/licensure/renewal")})
     assert download.mimetype == "text/csv"
@@ -118,7 +122,8 @@ def test_renewal_report_page_and_csv(app: Flask) -> None:
     assert bad.status_code == 400 and "license_valid_from" in bad.get_data(as_text=True)
 
 
-def test_registry_web_add_edit_end_is_audited_and_our_issuer_is_seeded(app: Flask) -> None:
+def test_registry_web_add_edit_end_is_audited_and_our_issuer_is_seeded(make_app) -> None:
+    app = make_app()  # an instance of its own: what `init` seeded, whatever the module's other tests added
     rt = app.extensions["microcred"]
     with rt.database.transaction() as session:
         ours = session.scalars(select(TrustedIssuerRecord)).all()

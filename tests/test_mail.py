@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from app_support import clean_environment, initialised_app, module_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +27,8 @@ from issuer.config import Settings
 from issuer.errors import ConfigError
 from issuer.mail import SmtpTarget, deliver_pending, queue_mail, recent_mail
 from issuer.models import OutboxMessage
+
+from app_support import clean_environment, initialised_app, module_config
 
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-smtp-password"
 
@@ -72,20 +73,20 @@ class Inbox:
         self.messages: list[Any] = []
         self.logins: list[str] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.endswith("@refused.example"):
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         if session.authenticated:
             self.logins.append(session.auth_data.login.decode())
         return "250 Message accepted"
 
 
-def _authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+def _authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         SMTP_USER.encode(), SMTP_PASSWORD.encode())
     return AuthResult(success=ok, handled=False, auth_data=auth_data)  # not handled: aiosmtpd answers 535
@@ -96,7 +97,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContex
     """A self-signed certificate for 127.0.0.1: (server context, client context trusting only it)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=1))
@@ -273,7 +274,7 @@ def test_mail_commands_list_and_send(app: Flask, app_with_smtp, smtp_server) -> 
     unsent = runner.invoke(args=["mail", "send"])
     assert unsent.exit_code == 0 and "not configured" in unsent.output and "1 message(s) pending" in unsent.output
 
-    inbox, port = smtp_server()
+    _inbox, port = smtp_server()
     configured = app_with_smtp(f"smtp://127.0.0.1:{port}")
     result = configured.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 0, result.output

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import qrcode
-from app_support import clean_environment, initialised_app, module_config
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -30,16 +29,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from issuer.accounts import hash_password
-from issuer.catalog import current_badge
-from issuer.issuance import issue_credential
+from issuer.catalog.versions import current_badge
+from issuer.credentials.issuance import issue_credential
+from issuer.credentials.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, InvalidNonce, InvalidProof, issue_nonce
+from issuer.credentials.oid4vci.nonces import nonce_issued_at
+from issuer.credentials.oid4vci.proofs import verify_key_proof
+from issuer.credentials.status_lists import change_status
 from issuer.models import AuditEvent, Credential, CredentialOffer, User
-from issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, InvalidNonce, InvalidProof, issue_nonce
-from issuer.oid4vci.nonces import nonce_issued_at
-from issuer.oid4vci.proofs import verify_key_proof
-from issuer.status import change_status
+from issuer.people.accounts import hash_password
 from verifier import verify_credential
 from verifier.multikey import did_key, encode_public_key, multibase_encode
+
+from app_support import clean_environment, initialised_app, module_config, require_module
 
 PASSWORD = "a long enough password"
 SLUG = "questioning-higher-order"
@@ -309,7 +310,7 @@ def test_a_wallet_collects_the_credential_exactly_as_stored(app: Flask, teacher:
     # The access token lives five minutes.
     with _db(app) as s:
         s.execute(update(CredentialOffer).where(CredentialOffer.id == row.id)
-                  .values(token_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                  .values(token_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     expired = _ask(wallet, token["access_token"], _request(key.proof(aud=issuer, nonce=_nonce(wallet))))
     assert _error(expired, 401) == "invalid_token"
     assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
@@ -340,7 +341,7 @@ def test_the_qr_code_holds_the_offer_link(teacher: Teacher) -> None:
 
 def test_the_qr_code_decodes_to_the_offer_link(teacher: Teacher) -> None:
     """Drawn from the SVG and read back by an independent decoder (ZXing)."""
-    zxingcpp = pytest.importorskip("zxingcpp")
+    zxingcpp = require_module("zxingcpp", "the QR codes are decoded by ZXing")
     from PIL import Image, ImageDraw
 
     offer = _make_offer(teacher)
@@ -442,11 +443,11 @@ def test_five_wrong_pins_close_the_offer(app: Flask, teacher: Teacher, wallet: F
 def test_an_expired_offer_is_refused(app: Flask, teacher: Teacher, wallet: FlaskClient) -> None:
     offer = _make_offer(teacher)
     row = _offer_row(app, offer.code)
-    assert abs((row.expires_at.replace(tzinfo=timezone.utc) - row.created_at.replace(tzinfo=timezone.utc))
+    assert abs((row.expires_at.replace(tzinfo=UTC) - row.created_at.replace(tzinfo=UTC))
                - timedelta(minutes=10)) < timedelta(seconds=1)
     with _db(app) as s:
         s.execute(update(CredentialOffer).where(CredentialOffer.id == row.id)
-                  .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                  .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     response = _token(wallet, offer.code, offer.pin)
     assert _error(response) == "invalid_grant" and "expired" in response.get_json()["error_description"]
 
@@ -476,7 +477,7 @@ def test_credential_request_refusals(app: Flask, teacher: Teacher, wallet: Flask
         "forged nonce": (_request(key.proof(aud=issuer, nonce=nonce[:-4] + "AAAA")), "invalid_nonce"),
         "foreign nonce": (_request(key.proof(aud=issuer, nonce=issue_nonce("another-secret"))), "invalid_nonce"),
         "old nonce": (_request(key.proof(aud=issuer, nonce=issue_nonce(
-            app.config["SECRET_KEY"], now=datetime.now(timezone.utc) - timedelta(minutes=6)))), "invalid_nonce"),
+            app.config["SECRET_KEY"], now=datetime.now(UTC) - timedelta(minutes=6)))), "invalid_nonce"),
         "bad signature": (_request(key.proof(aud=issuer, nonce=nonce, signer=Ed25519PrivateKey.generate())),
                           "invalid_proof"),
         "wrong typ": (_request(key.proof(aud=issuer, nonce=nonce, headers={"typ": "JWT"})), "invalid_proof"),
@@ -560,7 +561,7 @@ def _offer_row_by_token(app: Flask, token: str) -> CredentialOffer:
 def test_key_proof_checks_at_the_service_level() -> None:
     """Frozen clocks: the proof's iat window and the nonce's lifetime, both against `now`."""
     key, issuer = WalletKey(), "https://badges.example.gov"
-    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     proof = key.proof(aud=issuer, nonce="n", iat=moment.timestamp())
     assert verify_key_proof(proof, audience=issuer, now=moment + timedelta(minutes=4)).holder == key.did
     with pytest.raises(InvalidProof, match="too old"):

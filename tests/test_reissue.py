@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,19 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from badge_classes.catalog import PACKAGE_CATALOG
-from issuer import compromise
-from issuer.catalog import current_badge
+from issuer.catalog.versions import current_badge
+from issuer.credentials import compromise
+from issuer.credentials.evidence import evidence_entries, results
+from issuer.credentials.expiry import add_months, valid_until_for
+from issuer.credentials.issuance import issue_credential
+from issuer.credentials.reissue import ReissueRefused, reissue
+from issuer.credentials.status_lists import change_status, our_status_lists
 from issuer.errors import CredentialInvalidError
-from issuer.evidence import evidence_entries, results
-from issuer.expiry import add_months, valid_until_for
-from issuer.issuance import issue_credential
 from issuer.models import AuditEvent, Credential, OutboxMessage, StatusList, User
-from issuer.reissue import ReissueRefused, reissue
-from issuer.status import change_status, our_status_lists
 from verifier import verify_credential
 from verifier.canonicalization import canonicalize
-from verifier.schema import schema_problems
 from verifier.report import Status
+from verifier.schema import schema_problems
 from verifier.status import status_list_checker
 
 SLUG = "questioning-higher-order"
@@ -82,7 +82,7 @@ def award(app: Flask, email: str = "jo@example.org", name: str = "Jo Teacher", *
                                 recipient_name=name, actor="test", now=now, recipient_user_id=user_id,
                                 evidence=evidence_entries(badge, content),
                                 results=results(badge, levels, base_url=rt.settings.public_url),
-                                valid_until=valid_until_for(badge, now or datetime.now(timezone.utc)))
+                                valid_until=valid_until_for(badge, now or datetime.now(UTC)))
 
 
 def row(app: Flask, credential_id: str) -> Credential:
@@ -98,7 +98,7 @@ def replacement(app: Flask, old: Credential) -> Credential:
 def verify_now(app: Flask, document: dict[str, Any]):
     """The verdict a verifier reaches with this issuer's DID document and published status lists."""
     identity = _rt(app).identity()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with _rt(app).database.transaction() as s:
         checker = status_list_checker(our_status_lists(s, identity), documents=identity.documents, now=now)
         return verify_credential(document, now=now, documents=identity.documents, status_checker=checker)
@@ -187,7 +187,7 @@ def test_suspend_old_keeps_the_old_one_suspended(app: Flask) -> None:
 def test_the_pdp_value_is_carried_over_when_the_policy_changed(app: Flask, make_app, tmp_path: Path) -> None:
     old = award(app)
     assert old.pdp_value == 6
-    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     root = catalogue_with(tmp_path / "catalog",
                           pdp_rule=f"  - effective_from: {yesterday.isoformat()}\n    value: 7\n    note: New rule.\n")
     later = make_app(initialise=False, catalog_dir=str(root))
@@ -236,7 +236,7 @@ def test_reissue_under_the_current_version(app: Flask, make_app, tmp_path: Path)
 def test_reissue_refuses_and_changes_nothing(app: Flask, case: str) -> None:
     expected = {"revoked": "revocation is final", "replaced": "already replaced by", "suspended": "reinstate it",
                 "expired": "expired on"}[case]
-    old = award(app, now=add_months(datetime.now(timezone.utc), -30)) if case == "expired" else award(app)
+    old = award(app, now=add_months(datetime.now(UTC), -30)) if case == "expired" else award(app)
     if case == "replaced":
         assert invoke(app, "reissue", old.credential_id, "--reason", "first", "--suspend-old").exit_code == 0
     elif case in ("revoked", "suspended"):
@@ -244,7 +244,7 @@ def test_reissue_refuses_and_changes_nothing(app: Flask, case: str) -> None:
             change_status(s, s.get(Credential, old.id), case, reason="test", actor="test", identity=_rt(app).identity())
     if case == "expired":  # this class has no validity period in the shipped catalogue: give this one an end
         with _rt(app).database.transaction() as s:
-            s.get(Credential, old.id).valid_until = datetime.now(timezone.utc) - timedelta(days=1)
+            s.get(Credential, old.id).valid_until = datetime.now(UTC) - timedelta(days=1)
     before = counts(app)
     result = invoke(app, "reissue", old.credential_id, "--reason", "again")
     assert result.exit_code == 1
@@ -367,7 +367,7 @@ def test_drill_reports_a_failure_goes_on_and_a_rerun_finishes(app: Flask, monkey
 
 def test_reissue_keeps_the_original_dates(make_app, tmp_path: Path) -> None:
     app = make_app(catalog_dir=str(catalogue_with(tmp_path / "catalog", edit=lambda d: d.update(valid_for_months=12))))
-    earned = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=100)
+    earned = datetime.now(UTC).replace(microsecond=0) - timedelta(days=100)
     old = award(app, now=earned)
     result = invoke(app, "reissue", old.credential_id, "--reason", "name change", "--name", "Jo Other")
     assert result.exit_code == 0, result.output

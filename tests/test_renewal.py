@@ -9,14 +9,15 @@ import copy
 from datetime import UTC, date, datetime
 
 import pytest
-from licensure_support import EDUCATOR_EMAIL, OTHER_BASE, credential, status_entry, status_list
-from verifier_support import new_key
 
 from badge_classes import load_catalog
-from issuer.verify_service import PdpRule
+from issuer.licensure.verification import PdpRule
 from verifier.presented import verify_presented
 from verifier.renewal import EXCLUSIONS, Educator, RenewalPolicy, TrustedIssuer, renewal_report
 from verifier.status import status_list_checker
+
+from licensure_support import EDUCATOR_EMAIL, OTHER_BASE, credential, status_entry, status_list
+from verifier_support import new_key
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 LIST_URL = "https://badges.other-state.example/status/1"

@@ -9,12 +9,13 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from programme_support import SURVEYS, TEACHERS, WORK, YEAR, Programme, build, csrf_token, signed_in
 from sqlalchemy import select
 
 from issuer.models import AuditEvent, User
+
+from app_support import clean_environment, initialised_app, module_config
+from programme_support import SURVEYS, TEACHERS, WORK, YEAR, Programme, build, csrf_token, signed_in
 
 
 @pytest.fixture(scope="module")

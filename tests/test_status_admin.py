@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,10 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from issuer.accounts import hash_password
-from issuer.issuance import issue_credential
+from issuer.credentials.issuance import issue_credential
+from issuer.credentials.status_lists import StatusChangeRefused, change_status, find_credential
 from issuer.models import AuditEvent, Credential, OutboxMessage, StatusEntry, StatusList, User
-from issuer.status import StatusChangeRefused, change_status, find_credential
+from issuer.people.accounts import hash_password
 from verifier.status import read_status
 
 SLUG = "questioning-higher-order"
@@ -236,7 +236,7 @@ def test_the_public_page_shows_the_status_at_once_and_never_the_reason(app: Flas
 
     assert _cli(app, "suspend", row.credential_id, "--reason", REASON).exit_code == 0
     page = _public(client, row)
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     assert re.search(r"<strong>SUSPENDED</strong>\s*since <time datetime=\"" + today.strftime("%Y-%m-%d"), page)
     assert "check-failed" in _revocation_check(page) and "suspended" in _revocation_check(page)
     assert "Not verified." in page and REASON not in page and "ZX-91" not in page
@@ -257,7 +257,7 @@ def test_the_public_page_shows_the_status_at_once_and_never_the_reason(app: Flas
 
 
 def test_the_public_page_says_expired_once_valid_until_has_passed(app: Flask) -> None:
-    issued = datetime.now(timezone.utc) - timedelta(days=30)
+    issued = datetime.now(UTC) - timedelta(days=30)
     row = _issue(app, now=issued, valid_until=issued + timedelta(days=10))
     page = _public(app.test_client(), row)
     until = (issued + timedelta(days=10)).strftime("%Y-%m-%d")

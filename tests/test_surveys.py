@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from programme_support import WORK, YEAR, Programme, build, csrf_token, signed_in
 from sqlalchemy import func, select
 
 from issuer.config import load_settings
 from issuer.errors import ConfigError
 from issuer.models import SurveyResponse
-from issuer.surveys import closes_on, opens_on
+from issuer.programme.surveys import closes_on, opens_on
+
+from app_support import clean_environment, initialised_app, module_config
+from programme_support import WORK, YEAR, Programme, build, csrf_token, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +106,16 @@ def test_nobody_else_sees_or_answers_a_teachers_survey(app: Flask, programme: Pr
     assert signed_in(app, None).get(f"/my/surveys/attempts/{attempt_id}").status_code == 302
 
 
-def test_end_of_year_survey_only_for_enrolled_years_once_open(app: Flask, programme: Programme) -> None:
-    settings = app.extensions["microcred"].settings
+def test_end_of_year_survey_only_for_enrolled_years_once_open(app: Flask, programme: Programme,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sides of the opening day, whatever today is: the app's clock is pinned to the day before, then to it."""
+    rt = app.extensions["microcred"]
+    opening = opens_on(rt.settings, YEAR)
     client = signed_in(app, programme.users["Grace Hopper"])
-    response = client.get(f"/my/surveys/year/{YEAR}")
-    if date.today() < opens_on(settings, YEAR):
-        assert response.status_code == 404
-    else:
-        assert response.status_code == 200
+    for day, expected in ((opening - timedelta(days=1), 404), (opening, 200)):
+        monkeypatch.setattr(rt, "clock", lambda day=day: datetime.combine(day, time(12), UTC))
+        response = client.get(f"/my/surveys/year/{YEAR}")
+        assert response.status_code == expected, day
     assert client.get("/my/surveys/year/1999-00").status_code == 404
     assert client.get("/my/surveys/year/nonsense").status_code == 404
 

@@ -13,22 +13,23 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer.accounts import hash_password
 from issuer.models import Attempt, Credential, District, Enrolment, Submission, SubmissionFile, User
-from issuer.people import programme_year
-from issuer.reviews import decide
+from issuer.people.accounts import hash_password
+from issuer.people.districts import programme_year
+from issuer.workflow.reviews import decide
+
+from app_support import clean_environment, initialised_app, module_config
 
 PASSWORD = "correct horse battery staple"
 SLUG = "questioning-higher-order"  # artifacts: a lesson plan (pdf, docx), a video or transcript (mp4, mov, pdf, docx)
@@ -94,7 +95,7 @@ def _new_teacher(app: Flask, people: People, *, pathway: str | None = "team") ->
         session.flush()
         if pathway:
             session.add(Enrolment(user_id=user.id, district_id=people.district_id, pathway=pathway,
-                                  year=programme_year(datetime.now(timezone.utc).date()), created_by="test"))
+                                  year=programme_year(datetime.now(UTC).date()), created_by="test"))
         user_id = user.id
     client = app.test_client()
     _sign_in(client, email)
@@ -455,7 +456,7 @@ def test_an_image_is_shown_inline(app: Flask, people: People, teacher: Teacher) 
     # No shipped class takes images, so the file row is added directly (as an upload would store it).
     sid = _start(teacher)
     png_path = app.extensions["microcred"].settings.uploads_dir
-    from issuer.uploads import store_upload
+    from issuer.workflow.uploads import store_upload
     stored = store_upload(io.BytesIO(PNG), filename="board.png", allowed=("png",), max_bytes=MiB, uploads_dir=png_path)
     with _db(app) as session:
         session.add(SubmissionFile(submission_id=sid, part_id="artifacts", artifact_index=1, sha256=stored.sha256,

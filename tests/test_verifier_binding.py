@@ -11,14 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from verifier_support import (NOW, SIGNED_AT, Ed25519Key, controller_document, failed_checks, new_key, problem_codes,
-                              sign, statuses, unsigned_simple)
 
 from verifier import cryptosuite, verify_credential
 from verifier.data_integrity import _with_previous_proofs
 from verifier.fetch import FetchError
 from verifier.key_resolution import did_key_document, pinned_documents
 from verifier.timeutil import format_datetime
+
+from verifier_support import (
+    NOW,
+    SIGNED_AT,
+    Ed25519Key,
+    controller_document,
+    failed_checks,
+    new_key,
+    problem_codes,
+    sign,
+    statuses,
+    unsigned_simple,
+)
 
 DID_WEB = "did:web:issuer.example"
 

@@ -1,15 +1,25 @@
 """The fetcher's network rules: https only, public addresses only (unless a host is allowed
 explicitly), size and time limits, redirects only within a host, a bounded cache; a refused
-request never leaves (the local site records every hit)."""
+request never leaves (the local site records every hit).
+
+Nothing here ever hands the fetcher an address off this machine: the address rule is tested as a
+pure function (`may_connect`, `is_public_address`: no socket, no resolver), and the fetcher's
+refusals with loopback addresses and resolvers the tests inject. conftest.py fails any test that
+connects elsewhere."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import socket
+import threading
 import time
 
 import pytest
-from verifier_support import LocalSite
 
-from verifier.fetch import Fetcher, FetchError, FetchPolicy, did_web_url, is_public_address
+from verifier.fetch import Fetcher, FetchError, FetchPolicy, did_web_url, is_public_address, may_connect
+
+from verifier_support import LocalSite
 
 DOC = {"id": "https://example.org/doc.json", "hello": "world"}
 
@@ -42,38 +52,78 @@ def test_without_the_allowlist_a_local_address_is_refused_and_nothing_is_sent(ur
         assert site.hits == []
 
 
-def test_ip_literals_of_private_loopback_and_link_local_networks_are_refused() -> None:
+def _no_lookup(host: str, port: int) -> list[tuple[str, int]]:
+    raise AssertionError(f"the fetcher looked up {host}, which it should have refused first")
+
+
+# --- the address rule, as a pure function (the only place non-loopback addresses appear) -------------
+
+
+def test_the_address_rule_refuses_every_non_public_network() -> None:
+    policy = FetchPolicy()
+    for address in ("127.0.0.1", "10.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.1.1",
+                    "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1",
+                    "::ffff:127.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255"):
+        assert not is_public_address(address), address
+        assert not is_public_address(ipaddress.ip_address(address)), address
+        assert not may_connect(address, "some.example", 443, policy), address
+
+
+def test_the_address_rule_allows_public_addresses_and_allowed_hosts_anywhere() -> None:
+    assert is_public_address("93.184.216.34") and is_public_address("2606:2800:220:1::1")
+    assert may_connect("93.184.216.34", "some.example", 443, FetchPolicy())
+    allowed = FetchPolicy(allowed_hosts=frozenset({"dev.example", "other.example:8443"}))
+    assert may_connect("10.0.0.1", "dev.example", 443, allowed) and may_connect("::1", "DEV.example.", 8000, allowed)
+    assert may_connect("192.168.1.1", "other.example", 8443, allowed)
+    assert not may_connect("192.168.1.1", "other.example", 443, allowed)  # that host only on that port
+
+
+# --- the fetcher's refusals: loopback addresses and injected resolvers only -----------------------------
+
+
+def test_loopback_ip_literals_are_refused_and_nothing_is_sent() -> None:
     with LocalSite({("example.org", "/doc.json"): DOC}) as site:
-        fetcher = Fetcher()
-        for url in (f"https://127.0.0.1:{site.https_port}/doc.json", "https://10.1.2.3/x", "https://169.254.169.254/x",
-                    "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://192.168.0.1/x", "https://0.0.0.0/x"):
+        fetcher = Fetcher(resolver=_no_lookup)
+        port = site.https_port
+        for url in (f"https://127.0.0.1:{port}/doc.json", f"https://127.0.0.2:{port}/doc.json",
+                    f"https://[::1]:{port}/doc.json", f"https://[::ffff:127.0.0.1]:{port}/doc.json"):
             assert _code(lambda url=url: fetcher.get(url)) == "fetch_forbidden_address", url
         assert site.hits == []
 
 
+def test_a_name_that_resolves_to_loopback_is_refused_unless_allowed() -> None:
+    with LocalSite({("example.org", "/doc.json"): DOC}) as site:
+        refused = Fetcher(resolver=lambda host, port: [("127.0.0.1", site.https_port), ("::1", site.https_port)],
+                          ssl_context=site.ssl_context())
+        assert _code(lambda: refused.get("https://example.org/doc.json")) == "fetch_forbidden_address"
+        assert site.hits == []
+        assert site.fetcher().get_json("https://example.org/doc.json") == DOC  # the same site, allowed
+
+
 def test_the_address_is_resolved_once_and_the_checked_address_is_the_one_connected() -> None:
-    calls = []
+    """DNS rebinding: a second lookup would answer otherwise; there is none."""
+    with LocalSite({("example.org", "/doc.json"): DOC}) as site:
+        calls = []
 
-    def rebinding(host: str, port: int) -> list[tuple[str, int]]:
-        calls.append(host)
-        return [("127.0.0.1", port)] if len(calls) > 1 else [("10.0.0.1", port)]
+        def rebinding(host: str, port: int) -> list[tuple[str, int]]:
+            calls.append(host)
+            return [("127.0.0.1", site.https_port)] if len(calls) == 1 else [("127.0.0.2", site.https_port)]
 
-    fetcher = Fetcher(resolver=rebinding)
-    assert _code(lambda: fetcher.get("https://rebind.example/x")) == "fetch_forbidden_address"
-    assert calls == ["rebind.example"]
+        refused = Fetcher(resolver=rebinding)
+        assert _code(lambda: refused.get("https://example.org/doc.json")) == "fetch_forbidden_address"
+        assert calls == ["example.org"] and site.hits == []
 
-
-def test_addresses_judged_public_or_not() -> None:
-    assert is_public_address("93.184.216.34") and is_public_address("2606:2800:220:1::1")
-    for address in ("127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1", "100.64.0.1", "::1",
-                    "fe80::1", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255"):
-        assert not is_public_address(address), address
+        calls.clear()
+        allowed = Fetcher(FetchPolicy(allowed_hosts=frozenset({"example.org"})), resolver=rebinding,
+                          ssl_context=site.ssl_context())
+        assert allowed.get_json("https://example.org/doc.json") == DOC
+        assert calls == ["example.org"] and site.hits == [("https", "example.org", "/doc.json")]
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/x", "file:///etc/passwd", "https://user:pw@example.org/x",
                                  "https:///x", "https://example.org:99999/x", "did:web:example.org"])
 def test_urls_that_are_not_https_documents_are_refused(url: str) -> None:
-    assert _code(lambda: Fetcher().get(url)) in ("fetch_bad_url", "fetch_not_https")
+    assert _code(lambda: Fetcher(resolver=_no_lookup).get(url)) in ("fetch_bad_url", "fetch_not_https")
 
 
 def _slow(seconds: float):
@@ -201,7 +251,23 @@ def test_documents_resolves_did_web_and_checks_the_id() -> None:
 
 
 def test_proxies_from_the_environment_are_not_used(monkeypatch) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://10.9.9.9:3128")
-    monkeypatch.setenv("https_proxy", "http://10.9.9.9:3128")
-    with LocalSite({("example.org", "/doc.json"): DOC}) as site:
-        assert site.fetcher().get_json("https://example.org/doc.json") == DOC
+    """A proxy on this machine that counts who connects to it: nobody does."""
+    with socket.create_server(("127.0.0.1", 0)) as proxy:
+        proxy.settimeout(0.2)
+        reached: list[object] = []
+
+        def count() -> None:
+            with contextlib.suppress(OSError):  # the timeout: nobody came
+                reached.append(proxy.accept()[0].close())
+
+        address = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+            monkeypatch.setenv(name, address)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with LocalSite({("example.org", "/doc.json"): DOC}) as site:
+            assert site.fetcher().get_json("https://example.org/doc.json") == DOC
+        waiter = threading.Thread(target=count)
+        waiter.start()
+        waiter.join()
+        assert reached == []

@@ -9,13 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from forgeries import (ATTACKER_HOST, OB2_ISSUER, OB20, PRODUCTION_DID, PRODUCTION_HTTPS, Forgery, corpus,
-                       genuine_routes)
-from verifier_support import NOW, LocalSite, new_key, problem_codes, sign, statuses, unsigned_simple
+from forgeries import ATTACKER_HOST, OB2_ISSUER, OB20, PRODUCTION_DID, PRODUCTION_HTTPS, Forgery, corpus, genuine_routes
 
 from verifier.key_resolution import did_key_document
 from verifier.presented import verify_presented
 from verifier.renewal import Educator, RenewalPolicy, TrustedIssuer, renewal_report
+
+from verifier_support import NOW, LocalSite, new_key, problem_codes, sign, statuses, unsigned_simple
 
 PRODUCTION_KEY = new_key()
 VICTIM = new_key()  # a did:key issuer (ours, in did:key mode)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from verifier_support import NOW, OB30, LocalSite, load_json, new_key, problem_codes, statuses, without_proof
 
 from verifier.presented import verify_presented
+
+from verifier_support import NOW, OB30, LocalSite, load_json, new_key, problem_codes, statuses, without_proof
 
 DID_WEB = "did:web:badges.education.example.gov"
 
@@ -69,7 +70,7 @@ def _verdict(token: str, **kwargs: Any) -> tuple[dict[str, str], set[str], Any]:
 def test_a_did_jwk_issuer_signing_with_its_own_key_is_verified(issuer: RsaKey) -> None:
     for header in ({"alg": "RS256", "kid": issuer.did + "#0"}, {"alg": "RS256", "jwk": issuer.jwk},
                    {"alg": "RS256", "kid": issuer.did + "#0", "jwk": issuer.jwk}, {"alg": "RS256"}):
-        checks, codes, report = _verdict(_jwt(header, _credential(issuer.did), issuer.sign))
+        checks, _codes, report = _verdict(_jwt(header, _credential(issuer.did), issuer.sign))
         assert report.verified and checks["issuer"] == "passed", (header, report.to_json())
 
 
@@ -107,7 +108,7 @@ def test_iss_must_name_the_credentials_issuer(issuer: RsaKey, attacker: RsaKey) 
     vc["@context"] = ["https://www.w3.org/2018/credentials/v1", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
     vc["issuanceDate"] = vc.pop("validFrom")
     claim = _jwt({"alg": "RS256", "jwk": attacker.jwk}, {"iss": attacker.did, "vc": vc}, attacker.sign)
-    checks, codes, report = _verdict(claim)
+    _checks, codes, report = _verdict(claim)
     assert "jwt_claim_mismatch" in codes and not report.verified
     # Dropping vc.issuer lets iss fill it in, and then the key must be iss's own: the attacker's.
     vc_without_issuer = {k: v for k, v in vc.items() if k != "issuer"}
@@ -153,7 +154,7 @@ def test_a_jwk_header_key_is_the_issuers_when_its_did_web_document_lists_it(issu
         by_kid = _jwt({"alg": "RS256", "kid": f"{DID_WEB}#k1"}, _credential(DID_WEB), issuer.sign)
         assert verify_presented(by_kid, now=NOW, fetcher=site.fetcher()).verified
         stranger = _jwt({"alg": "RS256", "jwk": attacker.jwk}, _credential(DID_WEB), attacker.sign)
-        checks, codes, report = _verdict(stranger, fetcher=site.fetcher())
+        _checks, codes, report = _verdict(stranger, fetcher=site.fetcher())
         assert "issuer_key_mismatch" in codes and not report.verified  # the document says whose keys count
 
 
@@ -161,7 +162,7 @@ def test_a_pinned_issuer_is_checked_against_its_pinned_document_only(issuer: Rsa
     pins = {DID_WEB: _did_document(issuer)}
     with LocalSite({("badges.education.example.gov", "/.well-known/did.json"): _did_document(attacker)}) as site:
         forged = _jwt({"alg": "RS256", "jwk": attacker.jwk}, _credential(DID_WEB), attacker.sign)
-        checks, codes, report = _verdict(forged, fetcher=site.fetcher(), known_issuers=pins)
+        _checks, codes, report = _verdict(forged, fetcher=site.fetcher(), known_issuers=pins)
         assert "issuer_key_mismatch" in codes and not report.verified
         genuine = _jwt({"alg": "RS256", "kid": f"{DID_WEB}#k1"}, _credential(DID_WEB), issuer.sign)
         assert verify_presented(genuine, now=NOW, fetcher=site.fetcher(), known_issuers=pins).verified
@@ -178,7 +179,7 @@ def test_a_pinned_issuer_is_checked_against_its_pinned_document_only(issuer: Rsa
 ])
 def test_headers_this_verifier_does_not_implement_are_refused(issuer: RsaKey, extra: dict, code: str) -> None:
     token = _jwt({"alg": "RS256", "jwk": issuer.jwk, **extra}, _credential(issuer.did), issuer.sign)
-    checks, codes, report = _verdict(token)
+    _checks, codes, report = _verdict(token)
     assert not report.verified and code in codes, report.to_json()
 
 

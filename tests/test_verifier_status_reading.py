@@ -14,12 +14,13 @@ import copy
 from typing import Any
 
 import pytest
-from verifier_support import DERIVED, NOW, OB30, Ed25519Key, load_json, new_key, sign, unsigned_simple
 
 from verifier import Status, verify_credential
 from verifier.bitstring import MIN_ENTRIES, decode_list, encode_list, new_bitstring, read_status, write_status
 from verifier.status import status_list_checker
 from verifier.status_model import StatusListError, entry_status, status_list_credential, status_list_entry
+
+from verifier_support import DERIVED, NOW, OB30, Ed25519Key, load_json, new_key, sign, unsigned_simple
 
 LIST_URL = "https://issuer.example/status/7"
 MESSAGES = {0: "valid", 1: "revoked", 2: "suspended", 3: "revoked"}

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
+
+from app_support import clean_environment, initialised_app, module_config
 from licensure_support import EDUCATOR_EMAIL, RecordingServer, credential, issue_ours
 from verifier_support import new_key
 

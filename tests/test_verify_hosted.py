@@ -11,14 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from flask import Flask
-from verifier_support import LocalSite
 
 from issuer.config import load_settings
 from issuer.errors import ConfigError
-from issuer.verify_service import fetch_policy
+from issuer.licensure.verification import fetch_policy
 from verifier.fetch import Fetcher, FetchError
+
+from app_support import clean_environment, initialised_app, module_config
+from verifier_support import LocalSite
 
 EMAIL = "beth@schools.example"
 SALT = "pepper"

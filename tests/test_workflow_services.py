@@ -9,20 +9,40 @@ from __future__ import annotations
 import io
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from issuer.auth import Forbidden
-from issuer.models import Attempt, AuditEvent, Credential, District, Enrolment, Judgement, OutboxMessage, Submission, User
+from issuer.errors import Forbidden
+from issuer.models import (
+    Attempt,
+    AuditEvent,
+    Credential,
+    District,
+    Enrolment,
+    Judgement,
+    OutboxMessage,
+    Submission,
+    User,
+)
 from issuer.models.work import seconds_between
-from issuer.people import programme_year
-from issuer.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
-from issuer.submissions import Incomplete, LimitReached, StaleForm, SubmissionError, add_file, load, save_part
-from issuer.submissions import start, submit, withdraw
-from issuer.uploads import UploadRejected
+from issuer.people.districts import programme_year
+from issuer.workflow.reviews import AlreadyDecided, DecisionInvalid, decide, review_queue
+from issuer.workflow.submissions import (
+    Incomplete,
+    LimitReached,
+    StaleForm,
+    SubmissionError,
+    add_file,
+    load,
+    save_part,
+    start,
+    submit,
+    withdraw,
+)
+from issuer.workflow.uploads import UploadRejected
 from verifier import verify_credential
 
 SLUG = "questioning-higher-order"
@@ -37,7 +57,7 @@ def _rt(app: Flask):
 @pytest.fixture
 def people(app: Flask) -> dict[str, int]:
     """Two districts; a teacher enrolled (TEAM pathway) in the first; assessors in each."""
-    year = programme_year(datetime.now(timezone.utc).date())
+    year = programme_year(datetime.now(UTC).date())
     with _rt(app).database.transaction() as s:
         north, south = District(name="North District", code="N"), District(name="South District", code="S")
         s.add_all([north, south])
@@ -193,10 +213,9 @@ def test_a_stale_form_is_refused_and_the_saved_draft_kept(app: Flask, people: di
         part = work.badge.parts[0]
         save_part(s, work, teacher=_user(s, people["teacher"]), part_id=part.id,
                   answers=["first"] * len(part.questions), links=[], revision=stale)
-    with pytest.raises(StaleForm):
-        with rt.database.transaction() as s:
-            save_part(s, load(s, sid), teacher=_user(s, people["teacher"]), part_id=part.id,
-                      answers=["second"] * len(part.questions), links=[], revision=stale)
+    with pytest.raises(StaleForm), rt.database.transaction() as s:
+        save_part(s, load(s, sid), teacher=_user(s, people["teacher"]), part_id=part.id,
+                  answers=["second"] * len(part.questions), links=[], revision=stale)
     with rt.database.transaction() as s:
         assert s.get(Submission, sid).answers[part.id]["answers"][0] == "first"
 
@@ -207,12 +226,10 @@ def test_the_in_progress_limit_and_restarting(app: Flask, people: dict[str, int]
     with rt.database.transaction() as s:
         for slug in slugs[:2]:
             start(s, teacher=_user(s, people["teacher"]), slug=slug, limit=2)
-    with pytest.raises(LimitReached, match="2 micro-credential"):
-        with rt.database.transaction() as s:
-            start(s, teacher=_user(s, people["teacher"]), slug=slugs[2], limit=2)
-    with pytest.raises(SubmissionError, match="already started"):
-        with rt.database.transaction() as s:
-            start(s, teacher=_user(s, people["teacher"]), slug=slugs[0], limit=5)
+    with pytest.raises(LimitReached, match="2 micro-credential"), rt.database.transaction() as s:
+        start(s, teacher=_user(s, people["teacher"]), slug=slugs[2], limit=2)
+    with pytest.raises(SubmissionError, match="already started"), rt.database.transaction() as s:
+        start(s, teacher=_user(s, people["teacher"]), slug=slugs[0], limit=5)
     with rt.database.transaction() as s:  # withdrawing frees a place
         mine = s.scalars(select(Submission).where(Submission.user_id == people["teacher"])).first()
         withdraw(s, load(s, mine.id), teacher=_user(s, people["teacher"]), revision=mine.revision)
@@ -220,9 +237,8 @@ def test_the_in_progress_limit_and_restarting(app: Flask, people: dict[str, int]
 
 
 def test_a_teacher_leader_class_is_refused_to_a_team_teacher(app: Flask, people: dict[str, int]) -> None:
-    with pytest.raises(SubmissionError, match="Teacher-leader pathway"):
-        with _rt(app).database.transaction() as s:
-            start(s, teacher=_user(s, people["teacher"]), slug="leader-peer-coaching-cycle", limit=3)
+    with pytest.raises(SubmissionError, match="Teacher-leader pathway"), _rt(app).database.transaction() as s:
+        start(s, teacher=_user(s, people["teacher"]), slug="leader-peer-coaching-cycle", limit=3)
 
 
 def test_uploads_are_checked_by_content_and_size(app: Flask, people: dict[str, int]) -> None:
@@ -234,12 +250,11 @@ def test_uploads_are_checked_by_content_and_size(app: Flask, people: dict[str, i
     cases = [("plan.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "does not contain"),
              ("plan.exe", PDF, "accepts"), ("plan.pdf", PDF * 40000, "larger than"), ("plan.pdf", b"", "empty")]
     for filename, data, message in cases:
-        with pytest.raises(UploadRejected, match=message):
-            with rt.database.transaction() as s:
-                work = load(s, sid)
-                add_file(s, work, teacher=_user(s, people["teacher"]), part_id=part.id, artifact_index=0,
-                         stream=io.BytesIO(data), filename=filename, revision=work.submission.revision,
-                         max_bytes=1 << 20, uploads_dir=rt.settings.uploads_dir)
+        with pytest.raises(UploadRejected, match=message), rt.database.transaction() as s:
+            work = load(s, sid)
+            add_file(s, work, teacher=_user(s, people["teacher"]), part_id=part.id, artifact_index=0,
+                     stream=io.BytesIO(data), filename=filename, revision=work.submission.revision,
+                     max_bytes=1 << 20, uploads_dir=rt.settings.uploads_dir)
     with rt.database.transaction() as s:
         assert s.get(Submission, sid).files == []
 

@@ -32,8 +32,9 @@ USER_AGENT = "microcred-verifier/1 (+https://github.com/microcred)"
 CACHE_ENTRIES = 512
 
 # (host, port) -> (address, port) pairs to try; the default is the system resolver (same port).
-# Tests inject a map that sends example hosts to a local server.
+# Tests inject a map that sends example hosts to a local (loopback) server.
 Resolver = Callable[[str, int], "list[tuple[str, int]]"]
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,17 @@ def _system_resolver(host: str, port: int) -> list[tuple[str, int]]:
     return list(dict.fromkeys((str(info[4][0]), port) for info in infos))
 
 
-def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as IPv4)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+def is_public_address(address: str | IpAddress) -> bool:
+    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as IPv4). Pure: no lookup."""
+    ip = address if not isinstance(address, str) else ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not (ip.is_multicast or ip.is_unspecified or ip.is_reserved)
+
+
+def may_connect(address: str | IpAddress, host: str, port: int, policy: FetchPolicy) -> bool:
+    """The address rule: a host the policy allows may be at any address; any other only at a public one."""
+    return policy.allows(host, port) or is_public_address(address)
 
 
 def _tls_context(ca_file: str | None) -> ssl.SSLContext:
@@ -243,9 +249,7 @@ class Fetcher:
                 raise FetchError(f"The host {host} could not be found.", code="fetch_dns_failed", url=url) from None
         if not candidates:
             raise FetchError(f"The host {host} could not be found.", code="fetch_dns_failed", url=url)
-        if self.policy.allows(host, port):
-            return candidates[0]
-        public = [c for c in candidates if is_public_address(c[0])]
+        public = [c for c in candidates if may_connect(c[0], host, port, self.policy)]
         if not public:
             raise FetchError(f"{host} is a local or private network address ({candidates[0][0]}); "
                              "the verifier does not fetch from there.", code="fetch_forbidden_address", url=url)

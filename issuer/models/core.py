@@ -1,5 +1,7 @@
-"""People, credentials, the catalogue's versions, the audit log. Credentials are stored exactly as
-signed, never rebuilt from columns."""
+"""People, credentials, the catalogue's versions, the audit log.
+
+Credentials are stored exactly as signed, never rebuilt from columns.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Programme data the department studies: teachers' feedback surveys (one per decided attempt, one
-per teacher at the end of each programme year)."""
+"""Programme data the department studies: teachers' feedback surveys.
+
+One per decided attempt, one per teacher at the end of each programme year.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ class SurveyResponse(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every edit; stale forms are refused
 
 
-# Indexes the dashboards read (issuer/dashboards.py). Declared here, beside the programme data,
+# Indexes the dashboards read (issuer/programme/dashboards.py). Declared here, beside the programme data,
 # so the workflow's own models stay as they are. Each covers its query, so SQLite reads the index
 # alone, and those of the year's figures lead with the year and the grouping columns, so the rows
 # come out already grouped (no sort). Migration 0007 creates them.

@@ -8,11 +8,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from badge_classes import PATHWAYS, DefinitionInvalid
 
-from ..catalog import all_current, current_badge, get_record, history, set_status
-from ..catalog_form import SIMPLE_FIELDS, STRUCTURED_KEYS, definition_from_form, form_values, save_from_form
+from ..catalog.form import SIMPLE_FIELDS, STRUCTURED_KEYS, definition_from_form, form_values, save_from_form
+from ..catalog.versions import all_current, current_badge, get_record, history, set_status
 from ..errors import IssuerError
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("admin", __name__)
 MAX_IMAGE_UPLOAD = 2 * 1024 * 1024
@@ -91,7 +92,7 @@ def _save(*, creating: bool, slug: str | None = None):
         return _render_form(values, creating=creating, version=base_version, problems=exc.problems), 400
     except IssuerError as exc:
         return _render_form(values, creating=creating, version=base_version,
-                            problems=[("(form)", exc.message)]), exc.http_status
+                            problems=[("(form)", exc.message)]), status_for(exc)
     messages = {"created": "Created version 1.", "new_version": f"Saved as version {change.version}.",
                 "status": f"Status changed to {change.detail}.", "unchanged": "No changes: nothing was saved."}
     flash(f"{change.slug}: {messages[change.action]}")

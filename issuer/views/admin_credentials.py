@@ -1,25 +1,26 @@
 """Issued credentials, for administrators: find one, read its status history, revoke / suspend / reinstate.
 
-Every change goes through issuer.status.change_status (reason required, revocation final, the
-status list re-signed in the same transaction); a refused change answers 409 with the page and the
-typed reason kept, a missing reason 400.
+Every change goes through issuer.credentials.status_lists.change_status (reason required, revocation
+final, the status list re-signed in the same transaction); a refused change answers 409 with the page
+and the typed reason kept, a missing reason 400.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..catalog import all_current
+from ..catalog.versions import all_current
+from ..credentials.status_lists import StatusChangeInvalid, StatusChangeRefused, change_status, find_credential
 from ..models import AuditEvent, Credential
 from ..runtime import runtime
-from ..status import StatusChangeRefused, change_status, find_credential
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("admin_credentials", __name__)
 STATUSES = ("active", "suspended", "revoked")
@@ -57,13 +58,13 @@ def change(identifier: str):
     rt = runtime()
     try:
         if action not in ACTIONS:
-            raise StatusChangeRefused("Choose revoke, suspend or reinstate.").with_status(400)
+            raise StatusChangeInvalid("Choose revoke, suspend or reinstate.")
         with rt.database.transaction() as session:
             row = find_credential(session, identifier)
             change_status(session, row, ACTIONS[action], reason=reason, actor=g.user.email, identity=rt.identity())
             public_id = row.public_id
     except StatusChangeRefused as exc:
-        return _page(identifier, error=exc.message, reason=reason, status=exc.http_status)
+        return _page(identifier, error=exc.message, reason=reason, status=status_for(exc))
     flash(f"The credential is {DONE[ACTIONS[action]]}. The published status list says so now; "
           "the teacher has a message in the outbox.")
     return redirect(url_for("admin_credentials.credential", identifier=public_id), 303)
@@ -107,4 +108,4 @@ def _history(session: Session, credential_id: str) -> list[dict[str, Any]]:
 
 def _utc(moment: datetime) -> datetime:
     """The page says UTC: SQLite gives naive UTC, PostgreSQL the session's time zone."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

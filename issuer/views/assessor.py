@@ -1,15 +1,16 @@
 """Assessors' pages: the review queue, a submission beside its scoring guide, and the decision.
 
-Every rule lives in issuer.reviews (assessor role, never one's own work, optionally never one's own
-district, the compare-and-set that turns a second click into a 409); these views parse, call it and
-render. Reviews are blind by default: while a submission is undecided and settings.blind_review
-holds, nothing these pages send names the teacher or their district, not even in an attribute.
+Every rule lives in issuer.workflow: eligibility (assessor role, never one's own work, optionally never
+one's own district) and reviews (the compare-and-set that turns a second click into a 409); these
+views parse, call them and render. Reviews are blind by default: while a submission is undecided and
+settings.blind_review holds, nothing these pages send names the teacher or their district, not even in
+an attribute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -17,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from .. import reviews
-from ..catalog import all_current
+from ..catalog.versions import all_current
 from ..models import Credential, District, User
 from ..runtime import runtime
-from ..submissions import Work, now_utc
-from ..uploads import PREVIEWABLE
+from ..workflow import reviews
+from ..workflow.submissions import Work, now_utc
+from ..workflow.uploads import PREVIEWABLE
 from .auth import roles_required
 
 bp = Blueprint("assessor", __name__)
@@ -203,7 +204,7 @@ def _size(n: int) -> str:
 
 def _age_days(when: datetime, now: datetime) -> int:
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC datetimes
+        when = when.replace(tzinfo=UTC)  # SQLite hands back naive UTC datetimes
     return max(0, (now - when).days)
 
 

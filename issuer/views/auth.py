@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -11,11 +12,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
 from ..errors import IssuerError
-from ..invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..models import LoginFailure, User
+from ..people.auth import LOGIN_FAILED, TooManyAttempts, authenticate, require_roles
+from ..people.invitations import accept_invitation, complete_reset, find_invitation, find_reset, request_reset
 from ..runtime import runtime
+from .errors import status_for
 
 bp = Blueprint("auth", __name__)
 
@@ -93,7 +95,7 @@ def login():
                     user = None
                 user_id, epoch = (user.id, user.session_epoch) if user else (None, None)
         except TooManyAttempts as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             if user_id is None:
                 return render_template("auth/login.html", form=form, error=LOGIN_FAILED), 401
@@ -137,7 +139,7 @@ def invitation(token: str):
                 user = accept_invitation(db, token, password=form.password.data, display_name=form.display_name.data)
                 user_id, epoch = user.id, user.session_epoch
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             _start_session(user_id, epoch)
             flash("Welcome: your account is ready and you are signed in.")
@@ -176,7 +178,7 @@ def reset_password(token: str):
             with rt.database.transaction() as db:
                 complete_reset(db, token, form.password.data)
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             session.clear()
             flash("Your password is changed and every session of your account has ended: sign in with it now.")

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import io
 from dataclasses import asdict, astuple, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -25,7 +25,7 @@ from badge_classes.images import badge_png, badge_svg
 from badge_classes.model import PART_KINDS
 from verifier.document_loader import OB_V3, VC_V2
 
-from .. import catalog as service
+from ..catalog import versions as service
 from ..errors import NotInitialisedError
 from ..runtime import runtime
 
@@ -164,7 +164,7 @@ def _json_answer(data: Any, kind: str) -> Response:
 
 def _pdp_today(badge: BadgeClass) -> PdpValue | None:
     """The PDP value in force today (UTC, as when issuing)."""
-    return runtime().catalog.policy.value_on(badge.slug, badge.pathway, datetime.now(timezone.utc).date())
+    return runtime().catalog.policy.value_on(badge.slug, badge.pathway, datetime.now(UTC).date())
 
 
 def _creator() -> dict[str, Any] | None:

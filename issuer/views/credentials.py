@@ -7,7 +7,7 @@ check. Asked for JSON (Accept), the answer is the stored text byte for byte: not
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
@@ -16,10 +16,10 @@ from sqlalchemy import select
 from verifier import verify_credential
 from verifier.status import status_list_checker
 
-from ..errors import IssuerError
+from ..credentials.sharing import display_name, linkedin_fields, public_url
+from ..credentials.status_lists import our_status_lists
+from ..errors import NotFound
 from ..models import Credential
-from ..sharing import display_name, linkedin_fields, public_url
-from ..status import our_status_lists
 from ..runtime import runtime
 
 bp = Blueprint("credentials", __name__)
@@ -80,7 +80,7 @@ def _find(public_id: str) -> Credential:
     if row is not None and row.visibility != "public" and (viewer is None or viewer.id != row.recipient_user_id):
         row = None
     if row is None:
-        raise IssuerError("There is no credential at this address.", code="unknown_credential").with_status(404)
+        raise NotFound("There is no credential at this address.", code="unknown_credential")
     return row
 
 
@@ -104,7 +104,7 @@ def _verify(document: dict):
     """The live verdict, status read from this issuer's own published list."""
     rt = runtime()
     identity = rt.identity()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with rt.database.transaction() as session:
         checker = status_list_checker(our_status_lists(session, identity), documents=identity.documents, now=now)
         return verify_credential(document, now=now, documents=identity.documents, status_checker=checker)

@@ -1,7 +1,8 @@
-"""Programme dashboards under /dashboards: the department's (administrators: every district) and
-each district's (its coordinator, or an administrator), CSV downloads of every table, and the
-de-identified research export. Assessors and teachers see none of it: every view checks the
-role, and the district, on the server.
+"""Programme dashboards under /dashboards: the department's, each district's, CSVs, the research export.
+
+The department's (administrators: every district) and each district's (its coordinator, or an
+administrator), CSV downloads of every table, and the de-identified research export. Assessors and
+teachers see none of it: every view checks the role, and the district, on the server.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from sqlalchemy import select
 
 from badge_classes import PATHWAYS
 
-from .. import programme_reports as reports
-from .. import research_export
 from ..audit import record_event
-from ..auth import Forbidden
-from ..charts import bar_chart
-from ..dashboards import years_with_data
-from ..errors import IssuerError
+from ..errors import Forbidden, InvalidInput, IssuerError, NotFound
 from ..models import AuditEvent, User
-from ..people import check_year, district_for, programme_year
+from ..people.districts import check_year, district_for, programme_year
+from ..programme import reports, research_export
+from ..programme.charts import bar_chart
+from ..programme.dashboards import years_with_data
 from ..runtime import runtime
 from .auth import roles_required
 
@@ -34,9 +33,8 @@ bp = Blueprint("dashboards", __name__)
 DEFAULT_WEEKS = 4
 
 
-class BadQuery(IssuerError):
+class BadQuery(InvalidInput):
     code = "invalid_query"
-    http_status = 400
 
 
 class _Query(Schema):
@@ -169,7 +167,8 @@ def figure(value: object) -> Markup | str:
 def _csv(report: reports.Report, table_id: str, stem: str) -> Response:
     table = report.tables.get(table_id)
     if table is None:
-        raise BadQuery(f"There is no table {table_id!r} here; choose one of {', '.join(report.tables)}.").with_status(404)
+        raise NotFound(f"There is no table {table_id!r} here; choose one of {', '.join(report.tables)}.",
+                       code="invalid_query")
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(table.columns)

@@ -1,7 +1,7 @@
 """Pages of the licensure office (/licensure, role licensure or admin) and the public /verify page.
 
 Verify many credentials at once (paste, files, a zip, URLs), a renewal report for an educator
-(printable, CSV, audited), batches (CSV + zip) run as jobs by a process of their own (issuer/batch_jobs.py),
+(printable, CSV, audited), batches (CSV + zip) run as jobs by a process of their own (issuer/licensure/batch_jobs.py),
 the registry of recognised issuers.
 """
 
@@ -15,13 +15,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from verifier.renewal import EXCLUSIONS, renewal_report
 from verifier.report import Problem
 
-from .. import limiter
-from ..batch_jobs import BatchJobError, BatchJobNotFound, get_job, job_files, read_results, recent_jobs, submit_job
-from ..errors import IssuerError
-from ..licensure import educator_from, license_types, record_renewal, renewal_csv, verdict
-from ..models import ACTIVE_BATCH_STATES
-from ..runtime import runtime
-from ..trusted_issuers import (
+from ..errors import InvalidInput, IssuerError
+from ..extensions import verify_limit
+from ..licensure.batch_jobs import (
+    BatchJobNotFinished,
+    BatchJobNotFound,
+    BatchJobPurged,
+    get_job,
+    job_files,
+    read_results,
+    recent_jobs,
+    submit_job,
+)
+from ..licensure.reports import educator_from, license_types, record_renewal, renewal_csv, verdict
+from ..licensure.trusted_issuers import (
     RegistryError,
     add_entry,
     edit_entry,
@@ -31,7 +38,7 @@ from ..trusted_issuers import (
     our_issuer_ids,
     registry,
 )
-from ..verify_service import (
+from ..licensure.verification import (
     Presented,
     expand_upload,
     renewal_policy,
@@ -39,8 +46,11 @@ from ..verify_service import (
     thresholds,
     unreadable_report,
 )
+from ..models import ACTIVE_BATCH_STATES
+from ..runtime import runtime
 from .auth import roles_required
-from .verify_api import MAX_JSON_BYTES, MAX_UPLOAD_BYTES, _limit, is_staff
+from .errors import status_for
+from .verify_api import MAX_JSON_BYTES, MAX_UPLOAD_BYTES
 
 public = Blueprint("verify_page", __name__)
 bp = Blueprint("licensure", __name__)
@@ -108,7 +118,7 @@ def _verified(items: list[Presented], recipient: str | None = None):
 
 
 @public.route("/verify", methods=["GET", "POST"])
-@limiter.shared_limit(_limit, scope="verify", methods=["POST"], exempt_when=is_staff)
+@verify_limit()
 def verify_one():
     """Check one credential: paste it, upload it (JSON, PNG, SVG) or give its URL."""
     result, error, status = None, None, 200
@@ -157,8 +167,8 @@ def renewal():
     if request.method == "POST":
         try:
             educator = educator_from(dict(request.form), limits)
-        except ValueError as exc:
-            error, status = str(exc), 400
+        except InvalidInput as exc:
+            error, status = exc.message, status_for(exc)
         else:
             items = _gathered(allow_many=True)
             if not items:
@@ -201,7 +211,7 @@ def batch():
                                     csv_data=upload.read(), zip_name=archive.filename if has_zip else None,
                                     zip_stream=archive.stream if has_zip else None)
             except IssuerError as exc:
-                error, status = exc.message, exc.http_status
+                error, status = exc.message, status_for(exc)
             else:
                 return redirect(url_for("licensure.batch_job", job_id=job_id))
     with rt.database.transaction() as session:
@@ -235,12 +245,10 @@ def batch_download(job_id: int, which: str):
         job = get_job(session, rt.settings, job_id)
         finished, purged = job.status == "finished", job.purged_at
     if purged is not None:
-        raise BatchJobError(f"This batch's results were removed on {purged:%Y-%m-%d} (kept "
-                            f"{rt.settings.batch_retention_days} days); submit the batch again.",
-                            code="batch_job_purged").with_status(410)
+        raise BatchJobPurged(f"This batch's results were removed on {purged:%Y-%m-%d} (kept "
+                             f"{rt.settings.batch_retention_days} days); submit the batch again.")
     if not finished:
-        raise BatchJobError("This batch has no results to download: it has not finished.",
-                            code="batch_job_not_finished").with_status(409)
+        raise BatchJobNotFinished("This batch has no results to download: it has not finished.")
     files = job_files(rt.settings, job_id)
     path = files.rows_csv if which == "rows" else files.renewal_csv
     if not path.exists():
@@ -273,7 +281,7 @@ def issuers():
                 add_entry(session, issuer_id=request.form.get("issuer_id", ""), name=request.form.get("name", ""),
                           since=since, until=until, note=request.form.get("note", ""), actor=_actor())
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             return redirect(url_for("licensure.issuers"))
     with rt.database.transaction() as session:
@@ -294,7 +302,7 @@ def issuer_entry(entry_id: int):
                 edit_entry(session, entry_id, name=request.form.get("name", ""), since=since, until=until,
                            note=request.form.get("note", ""), actor=_actor())
         except IssuerError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
         else:
             return redirect(url_for("licensure.issuers"))
     with rt.database.transaction() as session:

@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from .. import csrf
+from ..credentials.oid4vci import (
+    InvalidRequest,
+    InvalidToken,
+    MissingToken,
+    OAuthError,
+    authorization_server_metadata,
+    create_offer,
+    credential_issuer_metadata,
+    deliver_credential,
+    exchange_code,
+    issue_nonce,
+    offerable_credential,
+    qr_svg,
+)
+from ..extensions import csrf
 from ..models import Credential
-from ..oid4vci import (InvalidRequest, InvalidToken, MissingToken, OAuthError, authorization_server_metadata,
-                       create_offer, credential_issuer_metadata, deliver_credential, exchange_code, issue_nonce,
-                       offerable_credential, qr_svg)
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 pages = Blueprint("wallet", __name__)
 api = Blueprint("oid4vci", __name__)
@@ -120,7 +133,7 @@ def credential():
 @api.errorhandler(OAuthError)
 def oauth_error(exc: OAuthError):
     description = _NOT_IN_DESCRIPTION.sub("?", exc.message)
-    response = _json({"error": exc.code, "error_description": description}, status=exc.http_status)
+    response = _json({"error": exc.code, "error_description": description}, status=status_for(exc))
     if isinstance(exc, InvalidToken):
         challenge = f'Bearer realm="{runtime().settings.public_url}"'
         if not isinstance(exc, MissingToken):  # RFC 6750 §3.1: no error code when no token was sent

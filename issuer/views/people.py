@@ -1,5 +1,7 @@
-"""People pages for administrators (every district and account, invitations, the outbox) and
-district coordinators (their own district: its teachers by pathway, invitations, enrolments).
+"""People pages for administrators and district coordinators.
+
+Administrators: every district and account, invitations, the outbox. District coordinators: their
+own district: its teachers by pathway, invitations, enrolments.
 
 Every check of role and district is made again by the services: these pages only offer what
 the signed-in user may do.
@@ -7,7 +9,7 @@ the signed-in user may do.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -17,20 +19,38 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from badge_classes import PATHWAYS
 
-from ..accounts import ROLES
-from ..invitations import LinkExpired, PasswordRejected, invite, issue_reset, pending_invitations
 from ..mail import LINK_KINDS, link_in, pending_count, recent_mail
 from ..models import District, User
-from ..people import (CAPS, MINIMUM_TEACHERS, CapReached, Conflict, NotFound, PeopleError, SelfChangeRefused,
-                      check_year, create_district, district_for, enrol, enrolment_of, get_district, get_person,
-                      list_districts, list_people, pathway_counts, programme_year, roster, set_active,
-                      update_person, withdraw)
+from ..people.accounts import ROLES
+from ..people.districts import (
+    CAPS,
+    MINIMUM_TEACHERS,
+    PeopleError,
+    PeopleNotFound,
+    check_year,
+    create_district,
+    district_for,
+    enrol,
+    enrolment_of,
+    get_district,
+    get_person,
+    list_districts,
+    list_people,
+    pathway_counts,
+    programme_year,
+    roster,
+    set_active,
+    update_person,
+    withdraw,
+)
+from ..people.invitations import invite, issue_reset, pending_invitations
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("people", __name__)
 # Mistakes in what was asked (answered on the page, with the input kept); Forbidden goes to the error page.
-FORM_ERRORS = (PeopleError, Conflict, CapReached, SelfChangeRefused, NotFound, PasswordRejected, LinkExpired)
+FORM_ERRORS = (PeopleError,)  # every refusal of the people services (CapReached, PasswordRejected, ...)
 
 
 def _roles_field() -> SelectMultipleField:
@@ -64,7 +84,7 @@ class EnrolForm(FlaskForm):
 
 
 def _today_year() -> str:
-    return programme_year(datetime.now(timezone.utc).date())
+    return programme_year(datetime.now(UTC).date())
 
 
 def _actor(db: Session) -> User:
@@ -102,7 +122,7 @@ def districts():
                 flash(f"District {created.name} ({created.code}) added.")
             return redirect(url_for("people.districts"))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     elif request.method == "POST":
         error, status = "Give the district a name and a code.", 400
     with runtime().database.transaction() as db:
@@ -144,7 +164,7 @@ def enrol_teacher(district_id: int):
             enrol(db, user=person, district=place, pathway=form.pathway.data, year=year, actor=actor)
             flash(f"{person.display_name}: {PATHWAYS[form.pathway.data]} pathway in {place.name}, {year}.")
     except FORM_ERRORS as exc:
-        return _district_page(district_id, year, error=exc.message, status=exc.http_status)
+        return _district_page(district_id, year, error=exc.message, status=status_for(exc))
     return redirect(url_for("people.district", district_id=district_id))
 
 
@@ -159,11 +179,11 @@ def withdraw_teacher(district_id: int):
             person = get_person(db, form.user_id.data or 0)
             current = enrolment_of(db, person, year)
             if current is None or current.district_id != district_id:
-                raise NotFound(f"{person.display_name} is not enrolled in this district in {year}.")
+                raise PeopleNotFound(f"{person.display_name} is not enrolled in this district in {year}.")
             withdraw(db, user=person, year=year, actor=actor)
             flash(f"{person.display_name} is no longer enrolled in {year}.")
     except FORM_ERRORS as exc:
-        return _district_page(district_id, year, error=exc.message, status=exc.http_status)
+        return _district_page(district_id, year, error=exc.message, status=status_for(exc))
     return redirect(url_for("people.district", district_id=district_id))
 
 
@@ -186,7 +206,7 @@ def invite_person():
                 flash(f"Mail is not configured; the link is: {rt.settings.public_url}/invitations/{token}")
             return redirect(url_for("people.invite_person"))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     elif request.method == "POST":
         error, status = "Give the person's email address and name.", 400
     with rt.database.transaction() as db:
@@ -222,7 +242,7 @@ def account(user_id: int):
             flash(f"{person.email}: saved.")
             return redirect(url_for("people.account", user_id=user_id))
         except FORM_ERRORS as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_for(exc)
     with runtime().database.transaction() as db:
         person = get_person(db, user_id)
         current = enrolment_of(db, person, _today_year())
@@ -242,7 +262,7 @@ def account_active(user_id: int):
             set_active(db, person=person, active=active, actor=_actor(db))
             flash(f"{person.email} is {'active again' if active else 'deactivated: every session has ended'}.")
     except FORM_ERRORS as exc:
-        return render_template("error.html", status=exc.http_status, message=exc.message), exc.http_status
+        return render_template("error.html", status=status_for(exc), message=exc.message), status_for(exc)
     return redirect(url_for("people.account", user_id=user_id))
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify, render_template
 
 from badge_classes import PATHWAYS
 
-from ..catalog import all_current
-from ..errors import IssuerError
+from ..catalog.versions import all_current
+from ..errors import NotFound
 from ..runtime import runtime
 
 bp = Blueprint("public", __name__)
@@ -36,10 +36,10 @@ def did_document():
     """The did:web document (active and retired keys; revoked keys removed)."""
     rt = runtime()
     if not rt.settings.base_url:
-        raise IssuerError(
+        raise NotFound(
             "This issuer has no did:web identity: set MICROCRED_BASE_URL to publish one "
             "(without it credentials are issued under did:key).", code="did_web_not_configured",
-        ).with_status(404)
+        )
     response = jsonify(rt.identity().did_document())
     response.mimetype = "application/did+json"
     response.headers["Cache-Control"] = "public, max-age=300"

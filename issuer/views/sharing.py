@@ -9,10 +9,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import IssuerError, UnknownAchievementError
-from ..models import Credential
-from ..runtime import runtime
-from ..sharing import (
+from ..credentials.sharing import (
     backpack,
     baked_png,
     baked_svg,
@@ -26,6 +23,9 @@ from ..sharing import (
     update_sharing,
     zip_of,
 )
+from ..errors import IssuerError, NotFound, UnknownAchievementError
+from ..models import Credential
+from ..runtime import runtime
 from .auth import roles_required
 
 bp = Blueprint("sharing", __name__)
@@ -127,7 +127,7 @@ def change_sharing(public_id: str):
                            indexable=request.form.get("indexable") == "on",
                            shown_evidence=request.form.getlist("shown_evidence"))
     except IssuerError as exc:
-        if exc.http_status == 404:
+        if isinstance(exc, NotFound):
             raise
         flash(exc.message, "error")
         return redirect(url_for("sharing.backpack_page")), 303

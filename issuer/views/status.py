@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from ..credentials.status_lists import CACHE_SECONDS, list_credential
 from ..runtime import runtime
-from ..status import CACHE_SECONDS, list_credential
 
 bp = Blueprint("status", __name__)
 MEDIA_TYPES = ["application/vc+ld+json", "application/vc", "application/ld+json", "application/json"]

@@ -6,17 +6,17 @@ the page (4xx) with what was typed and an error summary linked to the fields.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request
 from sqlalchemy.orm import Session
 
-from .. import surveys as service
-from ..catalog import badge_version
+from ..catalog.versions import badge_version
 from ..models import BadgeClassRecord
+from ..programme import surveys as service
 from ..runtime import runtime
 from .auth import roles_required
+from .errors import status_for
 
 bp = Blueprint("surveys", __name__)
 THANKS = "Thank you: your answers are saved. You can change them until {deadline:%d %B %Y}."
@@ -39,7 +39,7 @@ def year(year: str):
 
 
 def _survey(find):
-    now = datetime.now(UTC)
+    now = runtime().now()
     problems: list[tuple[str, str]] = []
     typed: dict[str, Any] | None = None
     status = 200
@@ -53,9 +53,9 @@ def _survey(find):
             flash(THANKS.format(deadline=target.deadline))
             return redirect(request.path)
         except service.SurveyError as exc:
-            problems, status = exc.problems, exc.http_status
+            problems, status = exc.problems, status_for(exc)
         except (service.SurveyClosed, service.StaleSurvey) as exc:
-            problems, status = [("survey-title", exc.message)], exc.http_status
+            problems, status = [("survey-title", exc.message)], status_for(exc)
     with runtime().database.transaction() as session:
         target = find(session, now.date())
         return render_template("surveys/survey.html", target=target, title=_title(session, target),

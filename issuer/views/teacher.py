@@ -1,6 +1,6 @@
 """The teacher's pages under /my: the dashboard, starting, the work part by part, files, submit, withdraw.
 
-Every rule lives in issuer.submissions; these views parse, call one service in a transaction and
+Every rule lives in issuer.workflow.submissions; these views parse, call one service in a transaction and
 redirect (PRG). A refused change re-renders the page with a 4xx, an error summary linked to the
 fields and exactly what the teacher typed, so a draft is never lost (a stale form included).
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import or_, select
@@ -19,22 +20,22 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from badge_classes.model import PART_KINDS
 
-from .. import submissions as service
-from .. import surveys
-from ..auth import Forbidden
-from ..errors import IssuerError, UnknownAchievementError
+from ..errors import Forbidden, InternalFailure, UnknownAchievementError
 from ..models import OPEN_STATES, Credential, Submission, SubmissionFile
-from ..reviews import attempt_feedback, may_review
+from ..programme import surveys
 from ..runtime import runtime
-from ..surveys import today as surveys_today
-from ..uploads import PREVIEWABLE, UploadRejected, content_path
+from ..workflow import submissions as service
+from ..workflow.eligibility import may_review
+from ..workflow.reviews import attempt_feedback
+from ..workflow.uploads import PREVIEWABLE, UploadRejected, content_path
 from .auth import load_user, roles_required
+from .errors import status_for
 
 bp = Blueprint("teacher", __name__)
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-REFUSED = (service.SubmissionError, service.StaleForm, UploadRejected)  # shown on the page, never a bare error
+REFUSED = (service.SubmissionError, UploadRejected)  # stale forms too: shown on the page, never a bare error
 Problems = list[tuple[str, str]]  # (id of the field to fix, message)
 
 
@@ -51,7 +52,7 @@ def dashboard():
                            Credential.recipient_user_id == g.user.id,
                            Credential.submission_id.in_([i["id"] for i in items])))
                            .order_by(Credential.issued_at.desc()))]
-        survey_offers = surveys.offers(session, g.user, settings=rt.settings, today=surveys_today())
+        survey_offers = surveys.offers(session, g.user, settings=rt.settings, today=rt.now().date())
     open_items = [i for i in items if i["state"] in OPEN_STATES]
     return render_template("teacher/dashboard.html", open_items=open_items, credentials=credentials,
                            survey_offers=survey_offers,
@@ -67,7 +68,7 @@ def start(slug: str):
         with runtime().database.transaction() as session:
             work = service.start(session, teacher=g.user, slug=slug, limit=runtime().settings.in_progress_limit)
             submission_id, title = work.submission.id, work.badge.title
-    except (service.SubmissionError, service.LimitReached, Forbidden) as exc:
+    except (service.SubmissionError, Forbidden) as exc:
         flash(f"Not started: {exc.message}", "error")
         return redirect(url_for("catalog.badge", slug=slug))
     flash(f"You started “{title}”. Your work is saved part by part; submit it when every part is done.")
@@ -141,7 +142,7 @@ def withdraw(submission_id: int):
             service.withdraw(session, work, teacher=g.user, revision=-1 if revision is None else revision)
             title = work.badge.title
     except REFUSED as exc:
-        return _page(submission_id, status=exc.http_status, problems=[("work-title", exc.message)])
+        return _page(submission_id, status=status_for(exc), problems=[("work-title", exc.message)])
     flash(f"You withdrew “{title}”. It no longer counts toward your work in progress.")
     return redirect(url_for("teacher.dashboard"))
 
@@ -161,8 +162,8 @@ def file(file_id: int):
     path = content_path(rt.settings.uploads_dir, row.sha256)
     if not path.is_file():
         log.error("evidence file %s (sha256 %s) is missing from the upload store", row.id, row.sha256)
-        raise IssuerError("This file is missing from the evidence store; please tell an administrator.",
-                          code="evidence_file_missing").with_status(500)
+        raise InternalFailure("This file is missing from the evidence store; please tell an administrator.",
+                              code="evidence_file_missing")
     inline = row.media_type in PREVIEWABLE
     response = send_file(path, mimetype=row.media_type,
                          as_attachment=not inline, download_name=row.filename, etag=row.sha256,
@@ -206,7 +207,7 @@ def _change(submission_id: int, apply: Callable[[Session, service.Work, int], An
     except service.Incomplete:
         return _page(submission_id, status=400, refused=True)
     except REFUSED as exc:
-        return _page(submission_id, status=exc.http_status, problems=[(field, exc.message)], drafts=drafts)
+        return _page(submission_id, status=status_for(exc), problems=[(field, exc.message)], drafts=drafts)
     flash(done)
     return redirect(url_for("teacher.submission", submission_id=submission_id, _anchor=anchor or None))
 
@@ -220,7 +221,8 @@ def _page(submission_id: int, *, status: int = 200, problems: Problems | None = 
         if refused:
             problems = [(target, f"Not submitted yet: {message}") for target, message in checklist]
         credential = session.scalar(select(Credential).where(Credential.submission_id == submission_id))
-        survey = surveys.attempt_offer(session, g.user, submission_id, settings=runtime().settings, today=surveys_today())
+        survey = surveys.attempt_offer(session, g.user, submission_id, settings=runtime().settings,
+                                      today=runtime().now().date())
         page = render_template(
             "teacher/submission.html", work=work, badge=work.badge, sub=work.submission, problems=problems or [],
             drafts=drafts or {}, checklist=checklist, values=_values(work, drafts or {}), credential=credential,

@@ -1,5 +1,6 @@
-"""Verification over HTTP: POST /api/v1/verify (the CLI's --json report) and the VC-API's
-POST /credentials/verify.
+"""Verification over HTTP: POST /api/v1/verify and the VC-API's POST /credentials/verify.
+
+POST /api/v1/verify answers the CLI's --json report.
 
 Open to anyone without signing in, rate-limited per client address (licensure staff and
 administrators are not limited). JSON APIs without cookies' authority: exempt from CSRF like the
@@ -11,33 +12,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
-from .. import csrf, limiter
-from ..errors import IssuerError
+from ..errors import Forbidden, InvalidInput, IssuerError
+from ..extensions import csrf, is_verification_staff, verify_limit
+from ..licensure.verification import Presented, expand_upload, session_verifier, unreadable_report
 from ..runtime import runtime
-from ..verify_service import Presented, expand_upload, session_verifier, unreadable_report
+from .errors import json_error, status_for
 
 bp = Blueprint("verify_api", __name__)
 csrf.exempt(bp)
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # one credential (a few kB) with room for a baked image as JSON
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # multipart: files or a zip of them
-STAFF = ("licensure", "admin")
-
-
-def is_staff() -> bool:
-    user = g.get("user")
-    return bool(user is not None and user.has_role(*STAFF))
-
-
-def _limit() -> str:
-    return runtime().settings.verify_rate_limit
-
-
-class ApiError(IssuerError):
+class ApiError(InvalidInput):
     code = "invalid_request"
 
 
@@ -59,7 +49,7 @@ def _size_limits() -> None:
 
 @bp.errorhandler(IssuerError)
 def _issuer_error(exc: IssuerError):
-    return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.http_status  # as errors.py
+    return json_error(status_for(exc), exc.code, exc.message)
 
 
 @bp.errorhandler(HTTPException)
@@ -116,13 +106,13 @@ def _verify_items(items: list[Presented]) -> list[tuple[str, Any]]:
 
 
 @bp.post("/api/v1/verify")
-@limiter.shared_limit(_limit, scope="verify", exempt_when=is_staff)
+@verify_limit()
 def verify() -> Response:
     """One credential: its report (the CLI's --json). Several (licensure staff): {"results": [...]}."""
     items = _presented_items()
-    if len(items) > 1 and not is_staff():
-        raise ApiError("Several credentials at once need a licensure staff account; send one at a time.",
-                       code="batch_needs_licensure").with_status(403)
+    if len(items) > 1 and not is_verification_staff():
+        raise Forbidden("Several credentials at once need a licensure staff account; send one at a time.",
+                        code="batch_needs_licensure")
     results = _verify_items(items)
     if len(results) == 1:
         return jsonify(results[0][1].to_json())
@@ -130,7 +120,7 @@ def verify() -> Response:
 
 
 @bp.post("/credentials/verify")
-@limiter.shared_limit(_limit, scope="verify", exempt_when=is_staff)
+@verify_limit()
 def vc_api_verify():
     """VC-API VerifyCredential: 200 with the VerificationResult when verified, 400 otherwise."""
     body = request.get_json(silent=True)

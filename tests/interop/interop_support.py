@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import clean_environment, initialised_app, module_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from flask import Flask
+
+from app_support import clean_environment, initialised_app, module_config
 
 INTEROP_DIR = Path(__file__).parent
 PEERS = {"digitalbazaar": INTEROP_DIR / "verify-reference.mjs", "dcc": INTEROP_DIR / "verify-dcc.mjs"}
@@ -161,7 +162,7 @@ class Peer:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"),
                "NODE_EXTRA_CA_CERTS": str(ca_file), "MICROCRED_INTEROP_ORIGIN": origin}
         self.name, self._log_file = name, log_file
-        self._stderr = open(log_file, "w", encoding="utf-8")  # closed in close()
+        self._stderr = open(log_file, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
         self._process = subprocess.Popen([node, str(PEERS[name]), "--lines"], cwd=INTEROP_DIR, env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                          text=True, encoding="utf-8")

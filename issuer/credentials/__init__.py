@@ -1,0 +1,1 @@
+"""Earned credentials: issuance, evidence, status lists, sharing, expiry, re-issue, wallets."""

@@ -1,0 +1,1 @@
+"""The licensure office: verification service, renewal reports, batches, trusted issuers."""

@@ -1,0 +1,1 @@
+"""The programme's own view: dashboards, reports, feedback surveys, charts, research export."""
